@@ -1,0 +1,64 @@
+/*
+ * clock - the time seam (PH_CLOCK_OFFSET_S) and fresh ids.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <sys/random.h>
+
+#include "clock.h"
+
+static int64_t offset_ms;
+static int offset_loaded;
+
+void
+clock_set_offset_s(int64_t offset_s)
+{
+	offset_ms = offset_s * 1000;
+	offset_loaded = 1;
+}
+
+uint64_t
+clock_now_ms(void)
+{
+	struct timespec ts;
+
+	if (!offset_loaded) {
+		const char *s = getenv("PH_CLOCK_OFFSET_S");
+		offset_ms = s ? strtoll(s, NULL, 10) * 1000 : 0;
+		offset_loaded = 1;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset_ms);
+}
+
+uint64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+id_new(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		abort();
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[b[i] >> 4];
+		out[2 * i + 1] = hex[b[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+void
+id_ocid(char *out, size_t len, const char *kind)
+{
+	char id[33];
+	id_new(id);
+	snprintf(out, len, "ocid1.%s.oc1..%s", kind, id);
+}

@@ -1,0 +1,38 @@
+/*
+ * log - diagnostics to stderr, and the JSON-lines event logs.
+ *
+ * Diagnostic lines: "<time> <prog>[<instance>] <level>: message". log_warn and
+ * fatal append strerror(errno); the "x" variants do not. fatal exits 1 (bad
+ * config or environment); panic aborts for a broken invariant (core dump).
+ *
+ * Event logs (eventlog_*) are the service's two categories, "accepted" and
+ * "relayed": one JSON object per line in <dir>/<category>.log, in the shape of
+ * the cloud service's records ({"specversion","type","source","time","id",
+ * "data"}). Writes are line-atomic (O_APPEND), so several processes share a file.
+ */
+#ifndef PH_LOG_H
+#define PH_LOG_H
+
+#include <stdarg.h>
+
+enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERROR };
+
+void log_init(const char *progname, int instance);
+void log_set_level(enum log_level level);
+int log_level_parse(const char *name, enum log_level *out);
+int log_debug_enabled(void);
+
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* eventlog - JSON lines. data is a jansson json_t * and is consumed (decref'd). */
+struct json_t;
+int eventlog_open(const char *dir);
+void eventlog_write(const char *category, const char *source, struct json_t *data);
+
+#endif

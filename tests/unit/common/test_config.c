@@ -1,0 +1,123 @@
+/* test_config - config parsing, expansion, row tables, ranges */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+
+static char path[] = "/tmp/ph-test-config-XXXXXX";
+
+static struct ph_config *
+load_text(const char *text, char **err)
+{
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (int)strlen(text));
+	close(fd);
+	struct ph_config *cfg = config_load(path, err);
+	unlink(path);
+	strcpy(path, "/tmp/ph-test-config-XXXXXX");
+	return cfg;
+}
+
+static void
+test_default_endpoints(void **state)
+{
+	struct ph_config *cfg = config_load(NULL, NULL);
+	struct ph_endpoints ep;
+	char *err = NULL;
+
+	assert_non_null(cfg);
+	assert_int_equal(config_endpoints(cfg, &ep, &err), 0);
+	assert_int_equal(ep.queue.n, 2);
+	assert_non_null(strstr(ep.queue.v[1], "/var/run/queue-1.sock"));
+	assert_true(strncmp(ep.control, "ipc:///", 7) == 0);	/* absolute */
+	free(ep.control);
+	free(ep.control_pub);
+	strvec_clear(&ep.queue);
+	strvec_clear(&ep.ratelimiter);
+	config_free(cfg);
+}
+
+static void
+test_rows_and_units(void **state)
+{
+	struct ph_config *cfg = load_text(
+	    "[global]\ndata_dir = /srv/ph\n[x]\nsize = 2m\ntimeout = 5m\nlist = a, b c\n"
+	    "flag = yes\npath = ${data_dir}/q-${instance}\n", NULL);
+	long long size = 0, timeout = 0, n = 0;
+	bool flag = false;
+	struct strvec list = { 0 };
+	char *p = NULL, *err = NULL;
+	const struct config_row rows[] = {
+		{ "size", CFG_SIZE, 1, 1LL << 40, "1k", &size },
+		{ "timeout", CFG_MS, 0, -1, "30", &timeout },
+		{ "n", CFG_INT, 0, 10, "7", &n },
+		{ "flag", CFG_BOOL, 0, 0, "no", &flag },
+		{ "list", CFG_LIST, 0, -1, "", &list },
+		{ "path", CFG_STR, 0, -1, NULL, &p },
+		{ NULL, 0, 0, 0, NULL, NULL },
+	};
+
+	assert_non_null(cfg);
+	config_set_instance(cfg, 3);
+	assert_int_equal(config_apply(cfg, "x", rows, &err), 0);
+	assert_int_equal(size, 2 << 20);
+	assert_int_equal(timeout, 300000);
+	assert_int_equal(n, 7);
+	assert_true(flag);
+	assert_int_equal(list.n, 3);
+	assert_string_equal(list.v[2], "c");
+	assert_string_equal(p, "/srv/ph/q-3");
+	free(p);
+	strvec_clear(&list);
+	config_free(cfg);
+}
+
+static void
+test_unknown_key_and_range(void **state)
+{
+	long long n = 0;
+	char *err = NULL;
+	const struct config_row rows[] = {
+		{ "n", CFG_INT, 0, 10, "7", &n },
+		{ NULL, 0, 0, 0, NULL, NULL },
+	};
+	struct ph_config *cfg = load_text("[x]\nn = 11\n", NULL);
+
+	assert_int_equal(config_apply(cfg, "x", rows, &err), -1);
+	assert_non_null(strstr(err, "out of range"));
+	free(err);
+	config_free(cfg);
+	cfg = load_text("[x]\nbogus = 1\n", NULL);
+	assert_int_equal(config_apply(cfg, "x", rows, &err), -1);
+	assert_non_null(strstr(err, "unknown key [x] bogus"));
+	free(err);
+	config_free(cfg);
+}
+
+static void
+test_syntax_error(void **state)
+{
+	char *err = NULL;
+	assert_null(load_text("[x\nn = 1\n", &err));
+	assert_non_null(err);
+	free(err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_endpoints),
+		cmocka_unit_test(test_rows_and_units),
+		cmocka_unit_test(test_unknown_key_and_range),
+		cmocka_unit_test(test_syntax_error),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
