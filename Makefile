@@ -1,0 +1,35 @@
+# posthaste - the two quick-start commands and a few helpers.
+#   make run     install missing packages, build, start the whole stack (foreground)
+#   make test    install missing packages, build with ASan+UBSan, run every test
+#   make bench   release build, then the smtp-source benchmark beside Postfix
+BUILD      ?= build
+TEST_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CONFIG     ?=
+
+.PHONY: all deps build run test test-build bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(BUILD)/bin/posthaste run $(if $(CONFIG),--config $(CONFIG))
+
+test-build: deps
+	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPH_SANITIZE=ON
+	cmake --build $(TEST_BUILD) -j$(JOBS)
+
+test: test-build
+	cd $(TEST_BUILD) && ctest --output-on-failure -j2 --timeout 600
+
+bench: build
+	tests/bench/smtp_source.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)
