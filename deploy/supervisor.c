@@ -35,6 +35,7 @@
 #include "config.h"
 #include "log.h"
 #include "supervisor.h"
+#include "tls.h"
 
 #define SUP_MAX_CHILDREN 64
 #define SUP_GROUPS 5
@@ -421,6 +422,22 @@ sup_mkdirs(struct supervisor *s)
 		fatal("mkdir %s", path);
 }
 
+/* sup_tls - the embedded default's first start: a self-signed certificate */
+static void
+sup_tls(struct supervisor *s)
+{
+	struct tls_files tf;
+	char *err = NULL;
+
+	if (tls_config(s->cfg, &tf, &err) < 0)
+		fatalx("%s", err);
+	if (tls_selfsigned_ensure(tf.cert, tf.key, tf.hostname) < 0)
+		fatalx("no TLS certificate at %s and none could be created", tf.cert);
+	free(tf.cert);
+	free(tf.key);
+	free(tf.hostname);
+}
+
 int
 supervisor_run(struct ph_config *cfg, const char *bin_dir)
 {
@@ -435,6 +452,7 @@ supervisor_run(struct ph_config *cfg, const char *bin_dir)
 	signal(SIGPIPE, SIG_IGN);
 	sup_mkdirs(&s);
 	sup_config(&s);
+	sup_tls(&s);
 	s.group_timer = evtimer_new(s.base, sup_on_group_timeout, &s);
 	s.stop_timer = evtimer_new(s.base, sup_on_stop_timeout, &s);
 	ev_chld = evsignal_new(s.base, SIGCHLD, sup_on_sigchld, &s);

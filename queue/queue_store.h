@@ -1,0 +1,77 @@
+/*
+ * queue_store - the durable storage of one queue shard, behind a small
+ * key/value vtable: a RocksDB implementation (queue_store_rocksdb.c) and an
+ * in-memory one (queue_store_mem.c, for unit tests).
+ *
+ * Key layout (queue_store.c owns it; backends only see opaque keys):
+ *   m/<queue_id>  message metadata: a packed EnqueueRequest with body empty
+ *   b/<queue_id>  message body (bytes as received)
+ *   s/<queue_id>  recipient states (queue_msg.c encodes it); absent = all pending
+ * A message is written (m/ and b/) in one batch with a synced write; state
+ * updates and the final delete of all three keys are later batches.
+ *
+ * All functions return 0 or -1; get returns 1 when the key is absent.
+ * A backend is safe to use from two threads (the loop reads, the writer writes).
+ */
+#ifndef PH_QUEUE_STORE_H
+#define PH_QUEUE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct queue_store;
+struct queue_batch;
+
+/* queue_scan_cb - one key/value under a prefix; return -1 to stop the scan */
+typedef int (*queue_scan_cb)(void *arg, const char *key, const void *val,
+    size_t len);
+
+struct queue_store_ops {
+	struct queue_batch *(*batch_new)(struct queue_store *st);
+	void (*batch_put)(struct queue_batch *b, const char *key,
+	    const void *val, size_t len);
+	void (*batch_del)(struct queue_batch *b, const char *key);
+	int (*batch_commit)(struct queue_store *st, struct queue_batch *b,
+	    int sync);
+	void (*batch_free)(struct queue_batch *b);
+	/* get - *VAL is malloc'd; 0 found, 1 absent, -1 error */
+	int (*get)(struct queue_store *st, const char *key, void **val,
+	    size_t *len);
+	int (*scan)(struct queue_store *st, const char *prefix,
+	    queue_scan_cb cb, void *arg);
+	void (*close)(struct queue_store *st);
+};
+
+/* queue_store - every backend embeds this as its first member */
+struct queue_store {
+	const struct queue_store_ops *ops;
+};
+
+/* queue_store_rocksdb_open - open (create) the database in DIR; NULL on error
+ * with a message in *err (malloc'd) */
+struct queue_store *queue_store_rocksdb_open(const char *dir, char **err);
+struct queue_store *queue_store_mem_new(void);
+void queue_store_close(struct queue_store *st);
+
+/* record-level helpers over the vtable (queue_store.c) */
+struct queue_batch *queue_store_batch(struct queue_store *st);
+int queue_store_commit(struct queue_store *st, struct queue_batch *b, int sync);
+void queue_store_batch_free(struct queue_store *st, struct queue_batch *b);
+void queue_store_put_message(struct queue_store *st, struct queue_batch *b,
+    const char *qid, const void *meta, size_t mlen, const void *body,
+    size_t blen);
+void queue_store_put_state(struct queue_store *st, struct queue_batch *b,
+    const char *qid, const void *state, size_t len);
+void queue_store_del_message(struct queue_store *st, struct queue_batch *b,
+    const char *qid);
+/* queue_store_get_body - *DATA malloc'd; 0, 1 absent, -1 error */
+int queue_store_get_body(struct queue_store *st, const char *qid, void **data,
+    size_t *len);
+
+/* queue_load_cb - one stored message; STATE is NULL when none was written */
+typedef int (*queue_load_cb)(void *arg, const char *qid, const void *meta,
+    size_t mlen, const void *state, size_t slen);
+/* queue_store_load - call CB for every stored message (recovery) */
+int queue_store_load(struct queue_store *st, queue_load_cb cb, void *arg);
+
+#endif

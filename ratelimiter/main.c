@@ -1,0 +1,13 @@
+/*
+ * main - ph-ratelimiter: ph-ratelimiter --config FILE --instance N
+ */
+#include "proc.h"
+#include "ratelimiter.h"
+
+int main(int argc, char **argv)
+{
+	struct proc p;
+
+	proc_init(&p, "ph-ratelimiter", argc, argv);
+	return ratelimiter_run(&p);
+}

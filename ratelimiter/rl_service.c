@@ -1,0 +1,180 @@
+/*
+ * rl_service - ph-ratelimiter's wire protocol and its periodic flush.
+ *
+ * WIRE PROTOCOL (one rpc_server ROUTER socket at endpoints.ratelimiter[N]):
+ *   RateCheckRequest{limits[1..16] {key, limit, window_s}, cost, dry_run}
+ *     -> RateCheckReply{allowed, denied_index, retry_after_ms, used[]}
+ *   Every limit is measured; when each one admits COST more events in its
+ *   sliding window, COST is added to every key (unless dry_run), otherwise
+ *   to none. denied_index is the first refusing limit (-1 when allowed),
+ *   retry_after_ms is when that limit frees enough (rl_window.h has the error
+ *   bound), used[i] is limit i's usage after the decision. A dry run answers
+ *   the same question and takes nothing (introspection: phctl limits usage).
+ *   A key is "<window_s>:<key>" internally: the limit value itself is not
+ *   stored, the caller sends it with each request, so a changed limit applies
+ *   at once.
+ *   Anything else, or a malformed request -> Status ERR_BAD_REQUEST;
+ *   out of memory -> Status ERR_INTERNAL.
+ *
+ * Sharding is the clients' business (rl_client.c hashes a shard key over the
+ * configured endpoint list); a shard answers for whatever keys it is sent.
+ *
+ * DIAGNOSTICS: bad requests are logged at debug level and answered; a failed
+ * flush is logged by the store and retried at the next tick.
+ */
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "log.h"
+#include "rpc.h"
+#include "rl_service.h"
+
+#define RL_SWEEP_MIN_CHAINS 1024	/* hash chains swept per flush tick */
+
+struct rl_service {
+	struct rl_table *table;
+	struct rl_store *store;
+	struct rpc_server *srv;
+	struct event *tick;
+	uint64_t decisions, denied, bad;
+};
+
+/* rl_service_decide - apply REQ to T at NOW_MS and fill REP */
+int rl_service_decide(struct rl_table *t, const Ph__RateCheckRequest *req,
+    uint64_t now_ms, Ph__RateCheckReply *rep, uint64_t *used, const char **why)
+{
+	struct rl_limit limits[RL_MAX_LIMITS];
+	struct rl_decision d;
+	size_t i, n = req->n_limits;
+
+	if (n == 0 || n > RL_MAX_LIMITS) {
+		*why = "between 1 and 16 limits per request";
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		limits[i].key = req->limits[i]->key;
+		limits[i].limit = req->limits[i]->limit;
+		limits[i].window_s = req->limits[i]->window_s;
+	}
+	if (rl_limits_valid(limits, n, why) < 0)
+		return -1;
+	if (rl_table_check(t, limits, n, req->cost, req->dry_run, now_ms, &d) < 0) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		used[i] = d.used[i];
+	rep->allowed = d.allowed;
+	rep->denied_index = d.denied_index;
+	rep->retry_after_ms = d.retry_after_ms;
+	rep->n_used = n;
+	rep->used = used;
+	return 0;
+}
+
+/* rl_service_check - answer one RateCheckRequest */
+static void rl_service_check(struct rl_service *svc, struct rpc_server *srv,
+    const struct zpeer *peer, const Ph__Envelope *req)
+{
+	Ph__RateCheckReply rep = PH__RATE_CHECK_REPLY__INIT;
+	uint64_t used[RL_MAX_LIMITS];
+	Ph__Envelope env;
+	const char *why;
+
+	if (rl_service_decide(svc->table, req->rate_check_request, clock_now_ms(),
+	    &rep, used, &why) < 0) {
+		svc->bad++;
+		log_debug("ratelimiter: bad RateCheckRequest: %s", why);
+		rpc_reply_status(srv, peer, req->request_id, PH__ERROR_CODE__ERR_BAD_REQUEST, why);
+		return;
+	}
+	svc->decisions++;
+	if (!rep.allowed)
+		svc->denied++;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_REPLY;
+	env.rate_check_reply = &rep;
+	if (rpc_reply(srv, peer, req->request_id, &env) < 0)
+		log_debug("ratelimiter: reply to request %llu not sent",
+		    (unsigned long long)req->request_id);
+}
+
+/* rl_service_handle - the rpc_server handler */
+static void rl_service_handle(void *arg, struct rpc_server *srv,
+    const struct zpeer *peer, Ph__Envelope *req)
+{
+	struct rl_service *svc = arg;
+
+	if (req->body_case == PH__ENVELOPE__BODY_RATE_CHECK_REQUEST) {
+		rl_service_check(svc, srv, peer, req);
+	} else {
+		svc->bad++;
+		log_debug("ratelimiter: unexpected %s", msg_body_name(req->body_case));
+		rpc_reply_status(srv, peer, req->request_id, PH__ERROR_CODE__ERR_BAD_REQUEST,
+		    "ratelimiter serves RateCheckRequest only");
+	}
+	msg_free(req);
+}
+
+/* rl_service_flush - expire idle keys, then write what changed */
+static void rl_service_flush(struct rl_service *svc)
+{
+	size_t chains = rl_table_count(svc->table) / 50;
+
+	rl_table_sweep(svc->table, clock_now_ms(),
+	    chains > RL_SWEEP_MIN_CHAINS ? chains : RL_SWEEP_MIN_CHAINS);
+	if (svc->store != NULL)
+		rl_store_flush(svc->store, svc->table);
+}
+
+/* rl_service_tick - the flush timer */
+static void rl_service_tick(evutil_socket_t fd, short what, void *arg)
+{
+	rl_service_flush(arg);
+}
+
+/* rl_service_new - serve T at ENDPOINT, flush every FLUSH_MS */
+struct rl_service *rl_service_new(struct event_base *base, const char *endpoint,
+    struct rl_table *t, struct rl_store *store, unsigned flush_ms)
+{
+	struct rl_service *svc = calloc(1, sizeof(*svc));
+	struct timeval tv = { flush_ms / 1000, (flush_ms % 1000) * 1000 };
+
+	if (svc == NULL)
+		return NULL;
+	svc->table = t;
+	svc->store = store;
+	svc->tick = event_new(base, -1, EV_PERSIST, rl_service_tick, svc);
+	svc->srv = rpc_server_new(base, endpoint, rl_service_handle, svc);
+	if (svc->tick == NULL || svc->srv == NULL || event_add(svc->tick, &tv) < 0) {
+		rl_service_free(svc);
+		return NULL;
+	}
+	return svc;
+}
+
+/* rl_service_stop - final flush before the loop ends */
+int rl_service_stop(void *arg)
+{
+	struct rl_service *svc = arg;
+
+	rl_service_flush(svc);
+	log_info("ratelimiter: stopping: %llu decisions (%llu denied, %llu bad), %zu keys",
+	    (unsigned long long)svc->decisions, (unsigned long long)svc->denied,
+	    (unsigned long long)svc->bad, rl_table_count(svc->table));
+	return 0;
+}
+
+/* rl_service_free - stop serving (the table and store stay the caller's) */
+void rl_service_free(struct rl_service *svc)
+{
+	if (svc == NULL)
+		return;
+	if (svc->srv != NULL)
+		rpc_server_free(svc->srv);
+	if (svc->tick != NULL)
+		event_free(svc->tick);
+	free(svc);
+}

@@ -1,0 +1,684 @@
+/*
+ * relay_session - the SMTP client of ph-relay: one connection to one
+ * destination, carrying as many transactions as the destination has tasks.
+ *
+ *   CONNECT -> GREETING -> EHLO (-> HELO) [-> STARTTLS -> TLS -> EHLO]
+ *   -> IDLE -> MAIL -> RCPT... -> DATA -> DOT -> IDLE (RSET first when the
+ *   transaction failed) ... IDLE --idle_timeout--> QUIT -> CLOSED
+ *
+ * With PIPELINING, MAIL and every RCPT go out in one write and the replies
+ * are matched in order. Per recipient: a 2xx RCPT waits for the final reply
+ * after the dot; 4xx -> deferred, 5xx -> failed. Until the connection is
+ * established (greeting and EHLO done), a refused connection, a timeout or a
+ * 4xx/5xx greeting moves on to the next address of the destination; a failed
+ * STARTTLS handshake reconnects once to the same address in plain text. A
+ * connection lost in the middle of a transaction before the dot puts the task
+ * back at the head of its destination's queue (twice at most), after the dot
+ * it defers the task (the queue retries; at-least-once).
+ *
+ * DIAGNOSTICS: nothing is fatal here; problems become task results and warn
+ * lines; state changes are debug lines.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include "log.h"
+#include "relay_dest.h"
+#include "relay_reply.h"
+#include "relay_session.h"
+#include "relay_tls.h"
+
+#define SESSION_LINE_MAX 65536	/* longest reply line we wait for */
+#define SESSION_QUIT_MS 5000
+#define SESSION_MAX_REQUEUES 2
+
+enum session_state {
+	SESSION_CONNECT, SESSION_GREETING, SESSION_EHLO, SESSION_HELO,
+	SESSION_STARTTLS, SESSION_TLS, SESSION_IDLE, SESSION_MAIL, SESSION_RCPT,
+	SESSION_DATA, SESSION_DOT, SESSION_RSET, SESSION_QUIT, SESSION_CLOSED
+};
+
+struct relay_session {
+	struct relay *relay;
+	struct relay_dest *dest;
+	struct relay_addrs *addrs;
+	size_t ai;			/* address being used */
+	struct bufferevent *bev;
+	struct event *timer;
+	enum session_state state;
+	struct relay_reply reply;
+	unsigned caps;
+	bool established;
+	bool tls_active;
+	bool tls_off;			/* handshake failed: plain on this address */
+	char tls_version[32];
+	char tls_cipher[64];
+	char conn_error[600];		/* why an immediate connect failed */
+	struct relay_task *task;
+	size_t *list;			/* task recipients sent in RCPT */
+	size_t nlist;
+	size_t rcpt_idx;		/* next RCPT reply expected */
+	size_t naccepted;
+	bool mail_failed;
+	unsigned messages;
+};
+
+static void session_on_read(struct bufferevent *bev, void *arg);
+static void session_on_event(struct bufferevent *bev, short what, void *arg);
+static void session_failed(struct relay_session *s, const char *why);
+static void session_ready(struct relay_session *s);
+
+/* session_state_name - for logs */
+static const char *session_state_name(enum session_state st)
+{
+	static const char *names[] = {
+		"CONNECT", "GREETING", "EHLO", "HELO", "STARTTLS", "TLS",
+		"IDLE", "MAIL", "RCPT", "DATA", "DOT", "RSET", "QUIT", "CLOSED"
+	};
+
+	return names[st];
+}
+
+/* session_addr - the address in use */
+static const struct relay_addr *session_addr(const struct relay_session *s)
+{
+	return &s->addrs->a[s->ai];
+}
+
+/* session_timeout_ms - how long state ST may wait for the server */
+static long long session_timeout_ms(const struct relay_session *s,
+    enum session_state st)
+{
+	const struct relay_config *c = &s->relay->cfg;
+
+	switch (st) {
+	case SESSION_CONNECT:
+		return c->connect_timeout_ms;
+	case SESSION_DOT:
+		return c->data_timeout_ms;
+	case SESSION_IDLE:
+		return c->idle_timeout_ms;
+	case SESSION_QUIT:
+		return SESSION_QUIT_MS;
+	default:
+		return c->command_timeout_ms;
+	}
+}
+
+/* session_enter - change state and arm the state's timer */
+static void session_enter(struct relay_session *s, enum session_state st)
+{
+	long long ms = session_timeout_ms(s, st);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	log_debug("relay session %s %s[%s]: %s -> %s", relay_dest_name(s->dest),
+	    session_addr(s)->host, session_addr(s)->ip,
+	    session_state_name(s->state), session_state_name(st));
+	s->state = st;
+	if (st == SESSION_CLOSED)
+		evtimer_del(s->timer);
+	else
+		evtimer_add(s->timer, &tv);
+}
+
+/* session_send - queue one command line */
+static void session_send(struct relay_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void session_send(struct relay_session *s, const char *fmt, ...)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/* session_drop_bev - close the socket (the session object stays) */
+static void session_drop_bev(struct relay_session *s)
+{
+	if (s->bev) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	s->tls_active = false;
+	s->tls_version[0] = s->tls_cipher[0] = '\0';
+}
+
+/* session_connect - start connecting to the current address */
+static void session_connect(struct relay_session *s)
+{
+	const struct relay_addr *a = session_addr(s);
+	struct timeval now = { 0, 0 };
+
+	s->conn_error[0] = '\0';
+	s->caps = 0;
+	s->bev = bufferevent_socket_new(s->relay->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	s->state = SESSION_CONNECT;
+	if (s->bev) {
+		bufferevent_setcb(s->bev, session_on_read, NULL, session_on_event, s);
+		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	}
+	if (s->bev && bufferevent_socket_connect(s->bev,
+	    (struct sockaddr *)&a->sa, (int)a->salen) == 0) {
+		session_enter(s, SESSION_CONNECT);
+		return;
+	}
+	/* report from the loop, never from inside the caller */
+	snprintf(s->conn_error, sizeof(s->conn_error), "connect to %s[%s]:%u: %s",
+	    a->host, a->ip, ntohs(((const struct sockaddr_in *)&a->sa)->sin_port),
+	    strerror(errno));
+	evtimer_add(s->timer, &now);
+}
+
+/* session_on_free - deferred free of a closed session */
+static void session_on_free(evutil_socket_t fd, short what, void *arg)
+{
+	relay_session_free(arg);
+}
+
+/* session_close - end the connection; tell the dest (ERROR: why it never
+ * came up); the object is freed from the loop */
+static void session_close(struct relay_session *s, const char *error)
+{
+	struct timeval now = { 0, 0 };
+
+	if (s->state == SESSION_CLOSED)
+		return;
+	session_enter(s, SESSION_CLOSED);
+	session_drop_bev(s);
+	if (s->task) {
+		relay_task_set_rest(s->task, PH__OUTCOME__OUTCOME_DEFERRED,
+		    "4.4.2 connection closed during the transaction");
+		relay_task_done(s->task);
+		s->task = NULL;
+	}
+	relay_dest_session_gone(s->dest, s, error);
+	event_base_once(s->relay->base, -1, EV_TIMEOUT, session_on_free, s, &now);
+}
+
+/* session_next_addr - this address failed before the session was up */
+static void session_next_addr(struct relay_session *s, const char *why)
+{
+	log_info("relay %s: %s", relay_dest_name(s->dest), why);
+	session_drop_bev(s);
+	s->tls_off = false;
+	if (++s->ai < s->addrs->n) {
+		session_connect(s);
+		return;
+	}
+	s->ai--;	/* keep session_addr valid for logs */
+	session_close(s, why);
+}
+
+/* session_lost - the connection died while a task was on it */
+static void session_lost(struct relay_session *s, const char *why)
+{
+	struct relay_task *t = s->task;
+
+	log_info("relay %s: %s", relay_dest_name(s->dest), why);
+	s->task = NULL;
+	if (t && s->state != SESSION_DOT && t->requeues < SESSION_MAX_REQUEUES) {
+		relay_dest_requeue(s->dest, t);
+	} else if (t) {
+		relay_task_set_rest(t, PH__OUTCOME__OUTCOME_DEFERRED, why);
+		relay_task_done(t);
+	}
+	session_close(s, NULL);
+}
+
+/* session_failed - connection trouble: next address, retry without TLS, or
+ * give the task back */
+static void session_failed(struct relay_session *s, const char *why)
+{
+	char buf[1024];
+
+	if (s->state == SESSION_CLOSED)
+		return;
+	if (s->state == SESSION_TLS && !s->tls_off) {
+		log_warnx("relay %s: %s; retrying without TLS",
+		    relay_dest_name(s->dest), why);
+		session_drop_bev(s);
+		s->tls_off = true;
+		session_connect(s);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "4.4.1 %s", why);
+	if (!s->established)
+		session_next_addr(s, buf);
+	else if (s->task)
+		session_lost(s, buf);
+	else
+		session_close(s, NULL);
+}
+
+/* session_fail_state - "lost connection / timeout while STATE" */
+static void session_fail_state(struct relay_session *s, const char *what)
+{
+	const struct relay_addr *a = session_addr(s);
+	char buf[800];
+
+	snprintf(buf, sizeof(buf), "%s with %s[%s] while in %s", what, a->host,
+	    a->ip, session_state_name(s->state));
+	session_failed(s, buf);
+}
+
+/* session_on_timer - a timeout of the current state */
+static void session_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct relay_session *s = arg;
+
+	switch (s->state) {
+	case SESSION_CONNECT:
+		if (s->conn_error[0])
+			session_failed(s, s->conn_error);
+		else
+			session_fail_state(s, "connection timed out");
+		break;
+	case SESSION_IDLE:
+		session_send(s, "QUIT");
+		session_enter(s, SESSION_QUIT);
+		break;
+	case SESSION_QUIT:
+		session_close(s, NULL);
+		break;
+	default:
+		session_fail_state(s, "conversation timed out");
+		break;
+	}
+}
+
+/* ---- transactions ---- */
+
+/* tx_send_rcpt - RCPT TO for list entry K */
+static void tx_send_rcpt(struct relay_session *s, size_t k)
+{
+	session_send(s, "RCPT TO:<%s>", s->task->rcpts[s->list[k]].address);
+}
+
+/* tx_start - begin a transaction for T on this idle connection */
+static void tx_start(struct relay_session *s, struct relay_task *t)
+{
+	const struct relay_addr *a = session_addr(s);
+	size_t i, k;
+
+	s->task = t;
+	snprintf(t->remote_host, sizeof(t->remote_host), "%s (%s)", a->host, a->ip);
+	snprintf(t->tls_version, sizeof(t->tls_version), "%s", s->tls_version);
+	snprintf(t->tls_cipher, sizeof(t->tls_cipher), "%s", s->tls_cipher);
+	free(s->list);
+	s->list = calloc(t->n, sizeof(*s->list));
+	s->nlist = s->rcpt_idx = s->naccepted = 0;
+	s->mail_failed = false;
+	for (i = 0; s->list && i < t->n; i++) {
+		t->rcpts[i].accepted = false;
+		if (t->rcpts[i].outcome == PH__OUTCOME__OUTCOME_UNSPECIFIED)
+			s->list[s->nlist++] = i;
+	}
+	if (s->nlist == 0) {
+		s->task = NULL;
+		relay_task_done(t);
+		session_ready(s);
+		return;
+	}
+	session_send(s, "MAIL FROM:<%s>%s", t->t->mail_from,
+	    (s->caps & RELAY_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
+	if (s->caps & RELAY_CAP_PIPELINING)
+		for (k = 0; k < s->nlist; k++)
+			tx_send_rcpt(s, k);
+	session_enter(s, SESSION_MAIL);
+}
+
+/* tx_set_accepted - the final outcome of every accepted recipient */
+static void tx_set_accepted(struct relay_session *s, int code, const char *text)
+{
+	size_t k;
+
+	for (k = 0; k < s->nlist; k++)
+		if (s->task->rcpts[s->list[k]].accepted)
+			relay_task_set(s->task, s->list[k], relay_reply_outcome(code),
+			    text);
+}
+
+/* tx_end - report the task; RSET after a failure, close after 421 */
+static void tx_end(struct relay_session *s, bool ok, int code)
+{
+	struct relay_task *t = s->task;
+
+	s->task = NULL;
+	s->messages++;
+	relay_task_done(t);
+	if (code == 421) {
+		session_close(s, NULL);
+	} else if (!ok) {
+		session_send(s, "RSET");
+		session_enter(s, SESSION_RSET);
+	} else {
+		session_ready(s);
+	}
+}
+
+/* tx_on_mail - the MAIL FROM reply */
+static void tx_on_mail(struct relay_session *s, const struct relay_reply *r,
+    const char *text)
+{
+	if (r->code / 100 != 2) {
+		s->mail_failed = true;
+		relay_task_set_rest(s->task, relay_reply_outcome(r->code), text);
+	}
+	if (s->caps & RELAY_CAP_PIPELINING && r->code != 421) {
+		session_enter(s, SESSION_RCPT);
+	} else if (s->mail_failed) {
+		tx_end(s, false, r->code);
+	} else {
+		tx_send_rcpt(s, 0);
+		session_enter(s, SESSION_RCPT);
+	}
+}
+
+/* tx_on_rcpt - one RCPT TO reply, in order */
+static void tx_on_rcpt(struct relay_session *s, const struct relay_reply *r,
+    const char *text)
+{
+	size_t i = s->list[s->rcpt_idx++];
+
+	if (!s->mail_failed && r->code / 100 == 2) {
+		s->task->rcpts[i].accepted = true;
+		s->naccepted++;
+	} else if (!s->mail_failed) {
+		relay_task_set(s->task, i, relay_reply_outcome(r->code), text);
+	}
+	if (r->code == 421) {
+		relay_task_set_rest(s->task, PH__OUTCOME__OUTCOME_DEFERRED, text);
+		tx_end(s, false, 421);
+	} else if (s->rcpt_idx < s->nlist) {
+		if (!(s->caps & RELAY_CAP_PIPELINING))
+			tx_send_rcpt(s, s->rcpt_idx);
+		session_enter(s, SESSION_RCPT);
+	} else if (s->mail_failed || s->naccepted == 0) {
+		tx_end(s, false, r->code);
+	} else {
+		session_send(s, "DATA");
+		session_enter(s, SESSION_DATA);
+	}
+}
+
+/* body_free - evbuffer cleanup for the stuffed body */
+static void body_free(const void *data, size_t len, void *arg)
+{
+	free((void *)data);
+}
+
+/* tx_on_data - the DATA reply: 354 sends the body */
+static void tx_on_data(struct relay_session *s, const struct relay_reply *r,
+    const char *text)
+{
+	const ProtobufCBinaryData *b = &s->task->t->body;
+	size_t len;
+	char *stuffed;
+
+	if (r->code != 354) {
+		tx_set_accepted(s, r->code == 250 ? 451 : r->code, text);
+		tx_end(s, false, r->code);
+		return;
+	}
+	if (!(stuffed = relay_dot_stuff(b->data, b->len, &len))) {
+		session_lost(s, "4.3.0 out of memory");
+		return;
+	}
+	evbuffer_add_reference(bufferevent_get_output(s->bev), stuffed, len,
+	    body_free, NULL);
+	session_enter(s, SESSION_DOT);
+}
+
+/* tx_on_dot - the final reply decides for every accepted recipient */
+static void tx_on_dot(struct relay_session *s, const struct relay_reply *r,
+    const char *text)
+{
+	tx_set_accepted(s, r->code, text);
+	tx_end(s, r->code / 100 == 2, r->code);
+}
+
+/* ---- connection set-up ---- */
+
+/* session_up - greeting and EHLO done: the connection can carry mail */
+static void session_up(struct relay_session *s)
+{
+	if (!s->established) {
+		s->established = true;
+		relay_dest_session_up(s->dest, s);
+	}
+	session_ready(s);
+}
+
+/* session_ready - idle: take the next waiting task or wait for one */
+static void session_ready(struct relay_session *s)
+{
+	struct relay_task *t;
+
+	session_enter(s, SESSION_IDLE);
+	if ((t = relay_dest_next(s->dest)))
+		tx_start(s, t);
+}
+
+/* session_after_ehlo - STARTTLS when offered, else ready */
+static void session_after_ehlo(struct relay_session *s)
+{
+	if ((s->caps & RELAY_CAP_STARTTLS) && s->relay->tls_ctx &&
+	    !s->tls_active && !s->tls_off) {
+		session_send(s, "STARTTLS");
+		session_enter(s, SESSION_STARTTLS);
+		return;
+	}
+	session_up(s);
+}
+
+/* session_tls_begin - 220 to STARTTLS: handshake over the connection */
+static void session_tls_begin(struct relay_session *s)
+{
+	struct bufferevent *tb;
+
+	tb = relay_tls_start(s->relay->base, s->bev, s->relay->tls_ctx,
+	    session_addr(s)->host);
+	if (!tb) {
+		session_failed(s, "cannot start TLS");
+		return;
+	}
+	s->bev = tb;
+	bufferevent_setcb(tb, session_on_read, NULL, session_on_event, s);
+	bufferevent_enable(tb, EV_READ | EV_WRITE);
+	session_enter(s, SESSION_TLS);
+}
+
+/* session_refused - the server would not talk to us */
+static void session_refused(struct relay_session *s, const char *text)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "host %s[%s] refused to talk to me: %s",
+	    session_addr(s)->host, session_addr(s)->ip, text);
+	session_failed(s, buf);
+}
+
+/* session_on_reply - one complete reply, dispatched by state */
+static void session_on_reply(struct relay_session *s, const struct relay_reply *r)
+{
+	char text[600];
+
+	relay_reply_summary(r, text, sizeof(text));
+	switch (s->state) {
+	case SESSION_GREETING:
+		if (r->code / 100 != 2) {
+			session_refused(s, text);
+			break;
+		}
+		session_send(s, "EHLO %s", s->relay->cfg.hostname);
+		session_enter(s, SESSION_EHLO);
+		break;
+	case SESSION_EHLO:
+		if (r->code / 100 == 2) {
+			s->caps = relay_ehlo_caps(r);
+			session_after_ehlo(s);
+		} else if (r->code / 100 == 5) {
+			session_send(s, "HELO %s", s->relay->cfg.hostname);
+			session_enter(s, SESSION_HELO);
+		} else {
+			session_refused(s, text);
+		}
+		break;
+	case SESSION_HELO:
+		if (r->code / 100 != 2) {
+			session_refused(s, text);
+			break;
+		}
+		s->caps = 0;
+		session_after_ehlo(s);
+		break;
+	case SESSION_STARTTLS:
+		if (r->code == 220)
+			session_tls_begin(s);
+		else
+			session_up(s);	/* RFC 3207: go on without TLS */
+		break;
+	case SESSION_MAIL:
+		tx_on_mail(s, r, text);
+		break;
+	case SESSION_RCPT:
+		tx_on_rcpt(s, r, text);
+		break;
+	case SESSION_DATA:
+		tx_on_data(s, r, text);
+		break;
+	case SESSION_DOT:
+		tx_on_dot(s, r, text);
+		break;
+	case SESSION_RSET:
+		if (r->code / 100 == 2)
+			session_ready(s);
+		else
+			session_close(s, NULL);
+		break;
+	default:	/* IDLE (e.g. 421 timeout notice), QUIT, CONNECT, TLS */
+		session_close(s, NULL);
+		break;
+	}
+}
+
+/* session_on_read - split input into lines and lines into replies */
+static void session_on_read(struct bufferevent *bev, void *arg)
+{
+	struct relay_session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct relay_reply r;
+	size_t n;
+	char *line;
+	int rc;
+
+	while (s->state != SESSION_CLOSED && s->bev == bev) {
+		if (!(line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF))) {
+			if (evbuffer_get_length(in) > SESSION_LINE_MAX)
+				session_fail_state(s, "reply line too long");
+			break;
+		}
+		rc = relay_reply_feed(&s->reply, line, n);
+		free(line);
+		if (rc < 0) {
+			session_fail_state(s, "malformed reply");
+			break;
+		}
+		if (rc == 1) {
+			r = s->reply;
+			relay_reply_reset(&s->reply);
+			session_on_reply(s, &r);
+		}
+	}
+}
+
+/* session_on_event - connected, TLS up, or the connection failed */
+static void session_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct relay_session *s = arg;
+	const struct relay_addr *a = session_addr(s);
+	char buf[800], err[200];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		if (s->state == SESSION_TLS) {
+			s->tls_active = true;
+			relay_tls_info(bev, s->tls_version, sizeof(s->tls_version),
+			    s->tls_cipher, sizeof(s->tls_cipher));
+			session_send(s, "EHLO %s", s->relay->cfg.hostname);
+			session_enter(s, SESSION_EHLO);
+		} else {
+			session_enter(s, SESSION_GREETING);
+		}
+		return;
+	}
+	if (s->state == SESSION_CONNECT) {
+		snprintf(buf, sizeof(buf), "connect to %s[%s]:%u: %s", a->host,
+		    a->ip, ntohs(((const struct sockaddr_in *)&a->sa)->sin_port),
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		session_failed(s, buf);
+	} else if (s->state == SESSION_TLS) {
+		relay_tls_error(bev, err, sizeof(err));
+		snprintf(buf, sizeof(buf), "TLS handshake with %s[%s] failed: %s",
+		    a->host, a->ip, err);
+		session_failed(s, buf);
+	} else if (s->state == SESSION_QUIT || s->state == SESSION_IDLE) {
+		session_close(s, NULL);
+	} else {
+		session_fail_state(s, "lost connection");
+	}
+}
+
+/* ---- public ---- */
+
+/* relay_session_new - a connection to the first address of AS */
+struct relay_session *relay_session_new(struct relay *r, struct relay_dest *d,
+    struct relay_addrs *as)
+{
+	struct relay_session *s = calloc(1, sizeof(*s));
+
+	if (!s || !(s->timer = evtimer_new(r->base, session_on_timer, s)))
+		fatalx("relay: out of memory");
+	s->relay = r;
+	s->dest = d;
+	s->addrs = relay_addrs_ref(as);
+	relay_reply_reset(&s->reply);
+	session_connect(s);
+	return s;
+}
+
+/* relay_session_idle - can take a task now */
+bool relay_session_idle(const struct relay_session *s)
+{
+	return s->state == SESSION_IDLE && !s->task;
+}
+
+/* relay_session_established - greeting and EHLO done, not closed */
+bool relay_session_established(const struct relay_session *s)
+{
+	return s->established && s->state != SESSION_CLOSED;
+}
+
+/* relay_session_deliver - start task T on idle S */
+void relay_session_deliver(struct relay_session *s, struct relay_task *t)
+{
+	tx_start(s, t);
+}
+
+/* relay_session_free - release S without telling anyone */
+void relay_session_free(struct relay_session *s)
+{
+	session_drop_bev(s);
+	if (s->task)
+		relay_task_free(s->task);
+	event_free(s->timer);
+	relay_addrs_unref(s->addrs);
+	free(s->list);
+	free(s);
+}
