@@ -1,0 +1,154 @@
+/*
+ * smtp_commit - end of DATA: checks, ratelimiter token, enqueue, reply.
+ *
+ * Replies (seed table): 552 Exceeds byte limit; 554 Message parse error;
+ * 455 Maximum messages sent per minute/day reached : limit is N (ratelimiter
+ * said no); 451 Server error (ratelimiter unavailable: our documented choice
+ * is to refuse, temporarily); 452 System storage error (no queue shard synced
+ * the message); 250 2.0.0 Ok: queued as <id>. When every recipient was
+ * suppressed there is nothing to deliver: 250 without ratelimit or enqueue.
+ *
+ * DIAGNOSTICS: per-message failures are warnings.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "queue_client.h"
+#include "rl_client.h"
+#include "smtp_commit.h"
+#include "smtp_session.h"
+#include "smtp_tx.h"
+#include "smtpd.h"
+
+/* smtp_commit_finish - log, reply, and hand the session back */
+static void
+smtp_commit_finish(struct smtp_session *s, const char *reply, const char *error_type)
+{
+	smtp_tx_log(s->tx, s, reply, error_type);
+	smtp_reply(s, "%s", reply);
+	smtp_session_tx_done(s);
+}
+
+/* smtp_commit_on_enqueue - the queue's answer */
+static void
+smtp_commit_on_enqueue(void *arg, int ok, const char *queue_id)
+{
+	struct smtp_session *s = arg;
+	char reply[256];
+
+	if (!ok) {
+		log_warnx("session %016llx: no queue shard stored the message",
+		    (unsigned long long)s->id);
+		smtp_commit_finish(s, "452 System storage error", "System storage error");
+		return;
+	}
+	snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", queue_id);
+	smtp_commit_finish(s, reply, NULL);
+}
+
+/* smtp_commit_enqueue - send the message to a queue shard */
+static void
+smtp_commit_enqueue(struct smtp_session *s)
+{
+	if (smtp_tx_request(s->tx, s) < 0) {
+		smtp_commit_finish(s, "451 Server error", "Server error");
+		return;
+	}
+	queue_client_enqueue(s->sd->queue, &s->tx->req, smtp_commit_on_enqueue, s);
+}
+
+/* smtp_commit_on_rate - the ratelimiter's answer */
+static void
+smtp_commit_on_rate(void *arg, const struct rl_result *res)
+{
+	struct smtp_session *s = arg;
+	char reply[256];
+
+	switch (res->status) {
+	case RL_ALLOWED:
+		smtp_commit_enqueue(s);
+		return;
+	case RL_DENIED:
+		snprintf(reply, sizeof(reply),
+		    "455 Maximum messages sent per %s reached : limit is %llu",
+		    res->denied_index == 1 ? "day" : "minute",
+		    (unsigned long long)res->limit);
+		smtp_commit_finish(s, reply, res->denied_index == 1 ?
+		    "Daily Limit reached" : "Sender Rate Limit reached");
+		return;
+	case RL_UNAVAILABLE:
+	default:
+		log_warnx("session %016llx: ratelimiter unavailable", (unsigned long long)s->id);
+		smtp_commit_finish(s, "451 Server error", "Server error");
+		return;
+	}
+}
+
+/* smtp_commit_limit - fill limit I of the transaction */
+static void
+smtp_commit_limit(struct smtp_session *s, int i, const char *what,
+    uint64_t limit, uint32_t window)
+{
+	struct smtp_tx *tx = s->tx;
+
+	snprintf(tx->keys[i], sizeof(tx->keys[i]), "tenant:%s:%s", s->ident.tenant_id, what);
+	ph__rate_limit__init(&tx->limits[i]);
+	tx->limits[i].key = tx->keys[i];
+	tx->limits[i].limit = limit;
+	tx->limits[i].window_s = window;
+	tx->limitp[i] = &tx->limits[i];
+}
+
+/* smtp_commit_rate - take the tenant's tokens */
+static void
+smtp_commit_rate(struct smtp_session *s)
+{
+	const struct smtpd_conf *c = &s->sd->conf;
+
+	smtp_commit_limit(s, 0, "minute", s->ident.per_minute ?
+	    s->ident.per_minute : (uint64_t)c->default_per_minute, 60);
+	smtp_commit_limit(s, 1, "day", s->ident.per_day ?
+	    s->ident.per_day : (uint64_t)c->default_per_day, 86400);
+	rl_client_take(s->sd->rl, s->ident.tenant_id, s->tx->limitp, 2,
+	    smtp_tx_cost(s->tx), smtp_commit_on_rate, s);
+}
+
+/* smtp_commit_start - verdicts that need no peer, then the ratelimiter */
+void
+smtp_commit_start(struct smtp_session *s)
+{
+	struct smtp_tx *tx = s->tx;
+	char reply[256];
+
+	if (tx->data.overflow) {
+		smtp_commit_finish(s, "552 Exceeds byte limit", "Byte limit exceeded");
+		return;
+	}
+	if (tx->data.nomem) {
+		smtp_commit_finish(s, "451 Server error", "Server error");
+		return;
+	}
+	if (smtp_tx_data_end(tx) < 0) {
+		log_debug("session %016llx: message parse error: %s",
+		    (unsigned long long)s->id, tx->hdr.error);
+		smtp_commit_finish(s, "554 Message parse error", "Message parse error");
+		return;
+	}
+	if (tx->naccepted == 0) {
+		snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", tx->id);
+		smtp_commit_finish(s, reply, NULL);
+		return;
+	}
+	smtp_commit_rate(s);
+}
+
+/* smtp_commit_cancel - the session is freed while waiting */
+void
+smtp_commit_cancel(struct smtp_session *s)
+{
+	if (s->sd->rl)
+		rl_client_cancel(s->sd->rl, s);
+	if (s->sd->queue)
+		queue_client_cancel(s->sd->queue, s);
+}

@@ -1,0 +1,329 @@
+/*
+ * smtp_session - one SMTP connection: lifecycle, state machine transitions,
+ * and the input loop.
+ *
+ * Input: every complete line in the input buffer is handled in order before
+ * the replies go out together (PIPELINING: one write for a whole batch).
+ * Command lines end in LF (a CR before it is dropped: bare LF is accepted in
+ * commands); a command line longer than SMTP_LINE_MAX gets
+ * "500 5.5.2 Line too long" once its LF arrived, and its bytes are discarded
+ * as they come. In DATA, smtp_data reads; after the final dot the session
+ * waits (STATE_WAIT, reading paused) for the commit, then goes on with what
+ * the client had pipelined behind the message.
+ *
+ * Output: replies accumulate in the bufferevent's output buffer. Above
+ * SMTP_OUT_MAX the session stops reading until the client took its replies.
+ *
+ * Close: a session is never freed inside its own processing; it is marked
+ * closing, and freed once its output is flushed (write callback) or at the
+ * end of the current callback.
+ *
+ * DIAGNOSTICS: "smtp session <id> <event> ..." lines at debug level.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "smtp_commands.h"
+#include "smtp_commit.h"
+#include "smtp_session.h"
+#include "smtp_tx.h"
+#include "smtpd.h"
+
+#define SMTP_OUT_MAX (256 * 1024)
+
+static uint64_t smtp_session_seq;
+
+/* smtp_state_name - for logs */
+const char *
+smtp_state_name(enum smtp_state st)
+{
+	static const char *names[STATE_COUNT] = {
+		"CONNECTED", "HELO", "MAIL", "RCPT", "DATA", "WAIT", "QUIT",
+	};
+
+	return (unsigned)st < STATE_COUNT ? names[st] : "?";
+}
+
+/* smtp_session_timeouts - the read timeout of the current state */
+static void
+smtp_session_timeouts(struct smtp_session *s)
+{
+	long long ms = s->state == STATE_DATA ? s->sd->conf.data_timeout :
+	    s->sd->conf.command_timeout;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	if (s->bev)
+		bufferevent_set_timeouts(s->bev, &tv, &tv);
+}
+
+/* smtp_enter_state - the one place the state changes */
+void
+smtp_enter_state(struct smtp_session *s, enum smtp_state st)
+{
+	bool data_changed = (s->state == STATE_DATA) != (st == STATE_DATA);
+
+	log_debug("smtp session %016llx state %s -> %s", (unsigned long long)s->id,
+	    smtp_state_name(s->state), smtp_state_name(st));
+	s->state = st;
+	if (data_changed)
+		smtp_session_timeouts(s);
+}
+
+/* smtp_reply - one reply line into the output */
+void
+smtp_reply(struct smtp_session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(s->out, fmt, ap);
+	va_end(ap);
+	evbuffer_add(s->out, "\r\n", 2);
+}
+
+/* smtp_session_read_cb - bytes arrived */
+static void
+smtp_session_read_cb(struct bufferevent *bev, void *arg)
+{
+	smtp_session_process(arg);
+}
+
+/* smtp_session_write_cb - the output was flushed */
+static void
+smtp_session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	if (s->closing) {
+		smtp_session_free(s);
+		return;
+	}
+	if (s->state != STATE_WAIT && !(bufferevent_get_enabled(bev) & EV_READ)) {
+		bufferevent_enable(bev, EV_READ);
+		smtp_session_process(s);
+	}
+}
+
+/* smtp_session_event_cb - EOF, error or timeout */
+static void
+smtp_session_event_cb(struct bufferevent *bev, short events, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	if (events & BEV_EVENT_TIMEOUT) {
+		smtp_session_timeout(s);
+		return;
+	}
+	log_debug("smtp session %016llx disconnected in %s", (unsigned long long)s->id,
+	    smtp_state_name(s->state));
+	smtp_session_free(s);
+}
+
+/* smtp_session_new - set up and send the banner */
+struct smtp_session *
+smtp_session_new(struct smtpd *sd, struct bufferevent *bev, const char *ip, bool trusted)
+{
+	struct smtp_session *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->sd = sd;
+	s->bev = bev;
+	s->id = ++smtp_session_seq;
+	s->state = STATE_CONNECTED;
+	s->ident.trusted = trusted;
+	snprintf(s->ip, sizeof(s->ip), "%s", ip);
+	if (bev) {
+		s->in = bufferevent_get_input(bev);
+		s->out = bufferevent_get_output(bev);
+		bufferevent_setcb(bev, smtp_session_read_cb, smtp_session_write_cb,
+		    smtp_session_event_cb, s);
+		smtp_session_timeouts(s);
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+	} else {
+		s->in = evbuffer_new();
+		s->out = evbuffer_new();
+	}
+	LIST_INSERT_HEAD(&sd->sessions, s, entry);
+	sd->nsessions++;
+	smtp_reply(s, "220 %s ESMTP posthaste", sd->hostname);
+	return s;
+}
+
+/* smtp_session_free - close the connection and forget the session */
+void
+smtp_session_free(struct smtp_session *s)
+{
+	struct smtpd *sd = s->sd;
+
+	if (s->tx) {
+		smtp_commit_cancel(s);
+		if (s->tx->nrcpt > 0)
+			smtp_tx_log(s->tx, s, "421 Disconnected", "Disconnected");
+	}
+	smtp_tx_free(s->tx);
+	smtp_buf_free(&s->body);
+	if (s->bev) {
+		bufferevent_free(s->bev);
+	} else {
+		evbuffer_free(s->in);
+		evbuffer_free(s->out);
+	}
+	LIST_REMOVE(s, entry);
+	sd->nsessions--;
+	smtpd_session_gone(sd, s->ip);
+	free(s);
+}
+
+/* smtp_session_close - no more input; free after the output is flushed */
+void
+smtp_session_close(struct smtp_session *s)
+{
+	s->closing = true;
+	if (s->state != STATE_QUIT)
+		smtp_enter_state(s, STATE_QUIT);
+	if (s->bev)
+		bufferevent_disable(s->bev, EV_READ);
+}
+
+/* smtp_session_settle - end of a callback: free a closed, flushed session */
+static void
+smtp_session_settle(struct smtp_session *s)
+{
+	if (s->closing && s->bev && evbuffer_get_length(s->out) == 0)
+		smtp_session_free(s);
+}
+
+/* smtp_session_line - the next command line, or -1 when none is complete */
+static int
+smtp_session_line(struct smtp_session *s, char *line, size_t *len)
+{
+	struct evbuffer_ptr eol = evbuffer_search_eol(s->in, NULL, NULL, EVBUFFER_EOL_LF);
+	size_t n;
+
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(s->in) >= SMTP_LINE_MAX) {
+			evbuffer_drain(s->in, evbuffer_get_length(s->in));
+			s->discarding = true;
+		}
+		return -1;
+	}
+	n = (size_t)eol.pos + 1;
+	if (s->discarding || n > SMTP_LINE_MAX) {
+		evbuffer_drain(s->in, n);
+		s->discarding = false;
+		*len = SIZE_MAX;
+		return 0;
+	}
+	evbuffer_remove(s->in, line, n);
+	n--;
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	line[n] = '\0';
+	*len = n;
+	return 0;
+}
+
+/* smtp_session_step - handle one unit of input; -1 when nothing more to do now */
+static int
+smtp_session_step(struct smtp_session *s)
+{
+	char line[SMTP_LINE_MAX + 1];
+	size_t len;
+
+	if (s->state == STATE_DATA) {
+		if (smtp_data_feed(&s->tx->data, s->in) == DATA_MORE)
+			return -1;
+		smtp_enter_state(s, STATE_WAIT);
+		smtp_commit_start(s);
+		return 0;
+	}
+	if (smtp_session_line(s, line, &len) < 0)
+		return -1;
+	if (len == SIZE_MAX)
+		smtp_reply(s, "500 5.5.2 Line too long");
+	else
+		smtp_command(s, line, len);
+	return 0;
+}
+
+/* smtp_session_process - everything the input buffer holds, in order */
+void
+smtp_session_process(struct smtp_session *s)
+{
+	s->busy = true;
+	while (!s->closing && s->state != STATE_WAIT) {
+		if (evbuffer_get_length(s->out) > SMTP_OUT_MAX && s->bev) {
+			bufferevent_disable(s->bev, EV_READ);
+			break;
+		}
+		if (smtp_session_step(s) < 0)
+			break;
+	}
+	if (s->state == STATE_WAIT && s->bev)
+		bufferevent_disable(s->bev, EV_READ);
+	s->busy = false;
+	smtp_session_settle(s);
+}
+
+/* smtp_session_input - unit tests: feed bytes */
+void
+smtp_session_input(struct smtp_session *s, const char *data, size_t len)
+{
+	evbuffer_add(s->in, data, len);
+	smtp_session_process(s);
+}
+
+/* smtp_session_tx_done - the transaction ended with a reply: go on */
+void
+smtp_session_tx_done(struct smtp_session *s)
+{
+	smtp_tx_free(s->tx);
+	s->tx = NULL;
+	smtp_enter_state(s, STATE_HELO);
+	if (s->sd->stopping) {
+		smtp_session_shutdown(s);
+		return;
+	}
+	if (s->busy)
+		return;		/* the input loop that started the commit goes on */
+	if (s->bev)
+		bufferevent_enable(s->bev, EV_READ);
+	smtp_session_process(s);
+}
+
+/* smtp_session_shutdown - 421 to a session at a prompt or in DATA */
+void
+smtp_session_shutdown(struct smtp_session *s)
+{
+	if (s->state == STATE_WAIT || s->closing)
+		return;
+	smtp_reply(s, "421 4.3.0 Mail system failure, closing transmission channel");
+	smtp_session_close(s);
+	if (!s->busy)
+		smtp_session_settle(s);
+}
+
+/* smtp_session_timeout - idle too long */
+void
+smtp_session_timeout(struct smtp_session *s)
+{
+	log_debug("smtp session %016llx timeout in %s", (unsigned long long)s->id,
+	    smtp_state_name(s->state));
+	if (s->closing) {
+		smtp_session_free(s);	/* the client does not even take our output */
+		return;
+	}
+	if (s->state == STATE_WAIT)
+		smtp_commit_cancel(s);
+	smtp_reply(s, "421 Timeout waiting for data from client");
+	smtp_session_close(s);
+	if (s->bev)
+		bufferevent_enable(s->bev, EV_WRITE);
+}
