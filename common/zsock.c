@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include <event2/event.h>
 #include <zmq.h>
 
@@ -69,14 +70,38 @@ zsock_setint(void *s, int opt, int v)
 	return zmq_setsockopt(s, opt, &v, sizeof(v));
 }
 
+/* zsock_bind_address - what to bind for ENDPOINT. One config names every
+ * endpoint as its clients reach it ("tcp://queue-0:7001"); ZeroMQ binds only
+ * addresses and interface names, so a tcp:// host that is not a numeric
+ * address binds every interface ("tcp://*:7001") instead. */
+static void
+zsock_bind_address(const char *endpoint, char *out, size_t len)
+{
+	const char *host = endpoint + 6, *colon = strrchr(endpoint, ':');
+	unsigned char addr[16];
+	char name[256];
+
+	snprintf(out, len, "%s", endpoint);
+	if (strncmp(endpoint, "tcp://", 6) != 0 || colon == NULL || colon < host ||
+	    host[0] == '*' || host[0] == '[')
+		return;
+	snprintf(name, sizeof(name), "%.*s", (int)(colon - host), host);
+	if (inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1)
+		return;
+	snprintf(out, len, "tcp://*%s", colon);
+}
+
 /* zsock_bind - bind with a bounded number of retries (a restarted process can
  * race its predecessor's teardown) */
 static int
 zsock_bind(void *s, const char *endpoint)
 {
+	char addr[512];
+
+	zsock_bind_address(endpoint, addr, sizeof(addr));
 	for (int i = 0; i < ZSOCK_BIND_TRIES; i++) {
 		zsock_ipc_prepare(endpoint);
-		if (zmq_bind(s, endpoint) == 0)
+		if (zmq_bind(s, addr) == 0)
 			return 0;
 		log_warnx("bind %s: %s (try %d)", endpoint, zmq_strerror(errno), i + 1);
 		usleep(100000);

@@ -2,6 +2,9 @@
  * posthaste - the supervisor command.
  *
  *   posthaste run [--config FILE]    start the whole stack in the foreground
+ *   posthaste init [--config FILE]   create the data dir and, when missing, a
+ *                                    self-signed TLS certificate (containers run
+ *                                    this once instead of the supervisor)
  *   posthaste default-config         print the embedded default configuration
  */
 #include <libgen.h>
@@ -14,11 +17,13 @@
 #include "config.h"
 #include "log.h"
 #include "supervisor.h"
+#include "tls.h"
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: posthaste run [--config FILE]\n"
+	    "       posthaste init [--config FILE]\n"
 	    "       posthaste default-config\n");
 	exit(2);
 }
@@ -51,7 +56,7 @@ main(int argc, char **argv)
 		fputs(config_default_text(), stdout);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "run") != 0)
+	if (argc < 2 || (strcmp(argv[1], "run") != 0 && strcmp(argv[1], "init") != 0))
 		usage();
 	for (int i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) && i + 1 < argc)
@@ -62,5 +67,7 @@ main(int argc, char **argv)
 	cfg = config_load(path, &err);
 	if (cfg == NULL)
 		fatalx("%s", err);
+	if (strcmp(argv[1], "init") == 0)
+		return supervisor_init(cfg) < 0 ? 1 : 0;
 	return supervisor_run(cfg, bin_dir());
 }

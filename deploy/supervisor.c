@@ -424,18 +424,29 @@ sup_mkdirs(struct supervisor *s)
 
 /* sup_tls - the embedded default's first start: a self-signed certificate */
 static void
-sup_tls(struct supervisor *s)
+sup_tls(struct ph_config *cfg)
 {
 	struct tls_files tf;
 	char *err = NULL;
 
-	if (tls_config(s->cfg, &tf, &err) < 0)
+	if (tls_config(cfg, &tf, &err) < 0)
 		fatalx("%s", err);
 	if (tls_selfsigned_ensure(tf.cert, tf.key, tf.hostname) < 0)
 		fatalx("no TLS certificate at %s and none could be created", tf.cert);
 	free(tf.cert);
 	free(tf.key);
 	free(tf.hostname);
+}
+
+int
+supervisor_init(struct ph_config *cfg)
+{
+	struct supervisor s = { 0 };
+
+	s.cfg = cfg;
+	sup_mkdirs(&s);
+	sup_tls(cfg);
+	return 0;
 }
 
 int
@@ -452,7 +463,7 @@ supervisor_run(struct ph_config *cfg, const char *bin_dir)
 	signal(SIGPIPE, SIG_IGN);
 	sup_mkdirs(&s);
 	sup_config(&s);
-	sup_tls(&s);
+	sup_tls(cfg);
 	s.group_timer = evtimer_new(s.base, sup_on_group_timeout, &s);
 	s.stop_timer = evtimer_new(s.base, sup_on_stop_timeout, &s);
 	ev_chld = evsignal_new(s.base, SIGCHLD, sup_on_sigchld, &s);

@@ -8,6 +8,9 @@
 
 struct ph_config;
 
+/* supervisor_init - data dir layout and the first-start TLS certificate */
+int supervisor_init(struct ph_config *cfg);
+
 /* supervisor_run - runs until a stop signal; returns the exit code */
 int supervisor_run(struct ph_config *cfg, const char *bin_dir);
 

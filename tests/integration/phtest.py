@@ -116,7 +116,7 @@ class Stack:
     """A whole posthaste installation under a temp dir, started by its supervisor."""
 
     def __init__(self, name, sink_port=None, config="", relays=1, smtpd=1,
-                 queues=2, ratelimiters=1):
+                 queues=2, ratelimiters=1, tcp=False):
         self.name = name
         self.root = tempfile.mkdtemp(prefix="ph-%s-" % name)
         self.data = os.path.join(self.root, "var")
@@ -125,9 +125,14 @@ class Stack:
         self.procs = Procs()
         self.sup = None
         run = os.path.join(self.data, "run")
-        queue_eps = ", ".join("ipc://%s/queue-%d.sock" % (run, i) for i in range(queues))
-        rl_eps = ", ".join("ipc://%s/ratelimiter-%d.sock" % (run, i)
-                           for i in range(ratelimiters))
+        if tcp:
+            # as in the cluster config: host names, servers bind every interface
+            ep = lambda name: "tcp://localhost:%d" % free_port()  # noqa: E731
+        else:
+            ep = lambda name: "ipc://%s/%s.sock" % (run, name)  # noqa: E731
+        queue_eps = ", ".join(ep("queue-%d" % i) for i in range(queues))
+        rl_eps = ", ".join(ep("ratelimiter-%d" % i) for i in range(ratelimiters))
+        control_ep, control_pub_ep = ep("control"), ep("control-pub")
         routes = "*.test=127.0.0.1:%d" % sink_port if sink_port else ""
         self.config_path = os.path.join(self.root, "posthaste.conf")
         text = """[global]
@@ -135,8 +140,8 @@ data_dir = {data}
 log_level = info
 
 [endpoints]
-control = ipc://{run}/control.sock
-control_pub = ipc://{run}/control-pub.sock
+control = {control}
+control_pub = {control_pub}
 ratelimiter = {rl}
 queue = {queue}
 
@@ -151,7 +156,7 @@ listen = 127.0.0.1:{smtp}
 [relay]
 routes = {routes}
 
-""".format(data=self.data, run=run, rl=rl_eps, queue=queue_eps, relays=relays,
+""".format(data=self.data, control=control_ep, control_pub=control_pub_ep, rl=rl_eps, queue=queue_eps, relays=relays,
            smtpd=smtpd, smtp=self.smtp_port, routes=routes)
         self.config_text = merge_ini(text, config)
         with open(self.config_path, "w") as f:
@@ -288,3 +293,80 @@ def run_tests(tests):
             print("FAIL %s: %s" % (t.__name__, e), flush=True)
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
+
+
+class RawSmtp:
+    """A plain SMTP client that returns each reply's last line verbatim
+    ("455 Maximum messages ..."), for tests that assert exact replies, and
+    can tell which server process holds its connection (SO_REUSEPORT)."""
+
+    def __init__(self, port, helo="client.test", timeout=30):
+        self.port = port
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.file = self.sock.makefile("rb")
+        self.banner = self.reply()
+        self.ehlo = self.cmd("EHLO " + helo)
+
+    def reply(self):
+        while True:
+            line = self.file.readline().decode("latin-1").rstrip("\r\n")
+            if not line:
+                raise AssertionError("connection closed by the server")
+            if len(line) < 4 or line[3] != "-":
+                return line
+
+    def cmd(self, line):
+        self.sock.sendall(line.encode("latin-1") + b"\r\n")
+        return self.reply()
+
+    def send_mail(self, sender, rcpt, subject="test", body="hello"):
+        """One transaction; the reply to the end of DATA (or the first
+        refusal before it)."""
+        for line, want in (("MAIL FROM:<%s>" % sender, "250"), ("RCPT TO:<%s>" % rcpt, "250"),
+                           ("DATA", "354")):
+            r = self.cmd(line)
+            if not r.startswith(want):
+                self.cmd("RSET")
+                return r
+        data = "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n%s\r\n." % (
+            sender, rcpt, subject, body)
+        return self.cmd(data)
+
+    def server_pid(self, pids):
+        """Which of PIDS owns the server side of this connection (read the
+        banner first: the socket must have been accepted)."""
+        mine = self.sock.getsockname()[1]
+        inodes = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table) as f:
+                for row in f.readlines()[1:]:
+                    col = row.split()
+                    local, remote = int(col[1].split(":")[1], 16), int(col[2].split(":")[1], 16)
+                    if local == self.port and remote == mine:
+                        inodes.add("socket:[%s]" % col[9])
+        for pid in pids:
+            fd_dir = "/proc/%d/fd" % pid
+            for fd in os.listdir(fd_dir):
+                try:
+                    if os.readlink(os.path.join(fd_dir, fd)) in inodes:
+                        return pid
+                except OSError:
+                    continue
+        return None
+
+    def close(self):
+        try:
+            self.cmd("QUIT")
+        except (OSError, AssertionError):
+            pass
+        self.file.close()
+        self.sock.close()
+
+
+def event_records(data_dir, category):
+    """The JSON records of event log CATEGORY ("accepted", "relayed")."""
+    path = os.path.join(data_dir, "log", category + ".log")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]

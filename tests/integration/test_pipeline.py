@@ -266,8 +266,19 @@ def test_supervisor_restarts_a_dead_frontend():
     with_stack("restart", body)
 
 
+def test_tcp_endpoints_like_a_cluster():
+    """The cluster config's shape: tcp:// endpoints named by host name."""
+    def body(st, sink):
+        tid = uuid.uuid4().hex
+        with smtplib.SMTP("127.0.0.1", st.smtp_port, timeout=30) as c:
+            c.send_message(message(tid))
+        wait_until(lambda: tid in sink.header_values("X-Test-Id"), 30, "the message at the sink")
+        st.wait_drained(30)
+    with_stack("tcp", body, tcp=True)
+
+
 if __name__ == "__main__":
     run_tests([test_smtplib_message_arrives, test_bad_input_clean_errors,
                test_supervisor_restarts_a_dead_frontend, test_shard_failover_when_one_hangs,
                test_policy_encrypted_at_rest, test_smtp_source_2000_each_once,
-               test_crash_queue_and_relay_under_load])
+               test_crash_queue_and_relay_under_load, test_tcp_endpoints_like_a_cluster])
