@@ -2,12 +2,14 @@
 #   make run     install missing packages, build, start the whole stack (foreground)
 #   make test    install missing packages, build with ASan+UBSan, run every test
 #   make bench   release build, then the smtp-source benchmark beside Postfix
+#   make fuzz    clang build with libFuzzer + ASan/UBSan, each fuzz target for 60 s
 BUILD      ?= build
 TEST_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CONFIG     ?=
 
-.PHONY: all deps build run test test-build bench clean
+.PHONY: all deps build run test test-build fuzz bench clean
 
 all: build
 
@@ -28,8 +30,14 @@ test-build: deps
 test: test-build
 	cd $(TEST_BUILD) && ctest --output-on-failure -j2 --timeout 600
 
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	    -DPH_SANITIZE=ON -DPH_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target ph_fuzzers
+	cd $(FUZZ_BUILD) && ctest -L fuzz --output-on-failure -j2
+
 bench: build
 	tests/bench/smtp_source.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

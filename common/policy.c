@@ -11,7 +11,9 @@
  * Index keys: tenants by id and by name; users by id; credentials by
  * username; senders by "<tenant>\n<address>" (address or "@domain", a list
  * since one address may be approved in several compartments); suppressions
- * by "<tenant>\n<address>"; routes by domain ("*.parent" and "*" included).
+ * by "<tenant>\n<address>"; routes by domain ("*.parent" and "*" included);
+ * API keys by their OCI keyId "<tenant>/<user>/<fingerprint>"; email
+ * domains by "<tenant>\n<name>"; DKIM keys by id.
  *
  * DIAGNOSTICS: a failed fetch is logged at debug (retried), an undecodable or
  * refused snapshot is warned about; nothing is fatal.
@@ -43,6 +45,8 @@ struct sender_node {
 struct policy_index {
 	Ph__PolicySnapshot *snap;	/* owned; every pointer below points into it */
 	struct strmap *tenant_id, *tenant_name, *user, *cred, *sender, *supp, *route;
+	struct strmap *apikey;		/* "<tenant>/<user>/<fingerprint>" -> ApiKey */
+	struct strmap *edomain, *dkim;	/* "<tenant>\n<name>" -> EmailDomain, id -> DkimKey */
 	struct sender_node *nodes;	/* one per sender, chained per key */
 };
 
@@ -73,6 +77,9 @@ static void index_free(struct policy_index *x)
 	strmap_free(x->sender, NULL);
 	strmap_free(x->supp, NULL);
 	strmap_free(x->route, NULL);
+	strmap_free(x->apikey, NULL);
+	strmap_free(x->edomain, NULL);
+	strmap_free(x->dkim, NULL);
 	free(x->nodes);
 	if (x->snap != NULL)
 		ph__policy_snapshot__free_unpacked(x->snap, NULL);
@@ -118,6 +125,17 @@ static void index_lower(struct strmap *map, const char *key, const void *val)
 	strmap_put(map, buf, (void *)val);
 }
 
+/* index_api_key - K under its OCI keyId "<tenant>/<user>/<fingerprint>" */
+static void index_api_key(struct policy_index *x, const Ph__ApiKey *k)
+{
+	char key[POLICY_KEY_MAX];
+	int n = snprintf(key, sizeof(key), "%s/%s/%s", k->tenant_id, k->user_id,
+	    k->fingerprint);
+
+	if (n > 0 && (size_t)n < sizeof(key))
+		strmap_put(x->apikey, key, (void *)k);
+}
+
 /* index_one - add one object */
 static void index_one(struct policy_index *x, const Ph__PolicyObject *o, size_t i)
 {
@@ -143,6 +161,16 @@ static void index_one(struct policy_index *x, const Ph__PolicyObject *o, size_t 
 		break;
 	case PH__POLICY_OBJECT__OBJ_ROUTE:
 		index_lower(x->route, o->route->domain, o->route);
+		break;
+	case PH__POLICY_OBJECT__OBJ_API_KEY:
+		index_api_key(x, o->api_key);
+		break;
+	case PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN:
+		if (pair_key(key, o->email_domain->tenant_id, o->email_domain->name) == 0)
+			strmap_put(x->edomain, key, o->email_domain);
+		break;
+	case PH__POLICY_OBJECT__OBJ_DKIM_KEY:
+		strmap_put(x->dkim, o->dkim_key->id, o->dkim_key);
 		break;
 	default:
 		break;
@@ -171,6 +199,9 @@ static struct policy_index *index_build(Ph__PolicySnapshot *snap)
 	x->sender = strmap_new();
 	x->supp = strmap_new();
 	x->route = strmap_new();
+	x->apikey = strmap_new();
+	x->edomain = strmap_new();
+	x->dkim = strmap_new();
 	for (size_t i = 0; i < snap->n_objects; i++)
 		index_one(x, snap->objects[i], i);
 	return x;
@@ -404,6 +435,27 @@ const Ph__Sender *policy_sender(const struct policy *p, const char *tenant_id,
 		return s;
 	domain = strrchr(address, '@');
 	return domain != NULL ? sender_find(p, tenant_id, domain, user) : NULL;
+}
+
+/* policy_api_key - by OCI keyId "<tenant>/<user>/<fingerprint>" */
+const Ph__ApiKey *policy_api_key(const struct policy *p, const char *key_id)
+{
+	return p->idx != NULL ? strmap_get(p->idx->apikey, key_id) : NULL;
+}
+
+/* policy_dkim_for_domain - the domain's active_dkim_id, if that key is ACTIVE */
+const Ph__DkimKey *policy_dkim_for_domain(const struct policy *p,
+    const char *tenant_id, const char *domain)
+{
+	char key[POLICY_KEY_MAX];
+	const Ph__EmailDomain *d;
+	const Ph__DkimKey *k;
+
+	if (p->idx == NULL || pair_key(key, tenant_id, domain) == -1 ||
+	    (d = strmap_get(p->idx->edomain, key)) == NULL || d->active_dkim_id[0] == '\0')
+		return NULL;
+	k = strmap_get(p->idx->dkim, d->active_dkim_id);
+	return k != NULL && strcmp(k->lifecycle_state, "ACTIVE") == 0 ? k : NULL;
 }
 
 /* policy_suppression - by tenant and address */

@@ -40,6 +40,13 @@ const Ph__Sender *policy_sender(const struct policy *p, const char *tenant_id,
     const Ph__User *user, const char *address);
 const Ph__Suppression *policy_suppression(const struct policy *p,
     const char *tenant_id, const char *address);
+/* policy_api_key - the API signing key named by an OCI keyId
+ * "<tenant ocid>/<user ocid>/<fingerprint>" */
+const Ph__ApiKey *policy_api_key(const struct policy *p, const char *key_id);
+/* policy_dkim_for_domain - the ACTIVE DKIM key that signs for DOMAIN (the
+ * domain's active_dkim_id) in TENANT_ID; NULL when there is none */
+const Ph__DkimKey *policy_dkim_for_domain(const struct policy *p,
+    const char *tenant_id, const char *domain);
 /* policy_route - the route for DOMAIN: exact domain, then "*.parent" wildcards
  * from the nearest parent up */
 const Ph__Route *policy_route(const struct policy *p, const char *domain);

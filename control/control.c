@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "control_dkim.h"
 #include "control_store.h"
 #include "crypto.h"
 #include "log.h"
@@ -110,8 +111,10 @@ int control_run(struct proc *p)
 	if (control_bootstrap(c.store, &e) == -1)
 		fatalx("bootstrap: %s", e.msg);
 	control_sockets(&c);
+	control_dkim_start(&c);
 	proc_ready(p);
 	rc = proc_run(p);
+	control_dkim_stop(&c);
 	rpc_server_free(c.srv);
 	zsock_close(c.pub);
 	control_store_close(c.store);

@@ -34,11 +34,28 @@ int control_run(struct proc *p);
 void control_on_request(void *arg, struct rpc_server *srv, const struct zpeer *peer,
     Ph__Envelope *req);
 
+/* replies and change notices (control_rpc.c) */
+void control_reply_err(struct control *c, const struct zpeer *peer, uint64_t rid,
+    const struct control_err *e);
+/* control_reply_one - an ok PolicyReply with O (NULL: none), private parts hidden */
+void control_reply_one(struct control *c, const struct zpeer *peer, uint64_t rid,
+    const Ph__PolicyObject *o, char *password);
+/* control_changed - log the change and publish PolicyChanged */
+void control_changed(struct control *c, const char *what, const char *kind,
+    const char *id);
+
 /* control_check_put - normalize OBJ (an owned copy) and validate it against
  * the store: references, formats, uniqueness; assigns a new id when empty.
  * 0, or -1 with E filled (control_check.c). */
 int control_check_put(struct control_store *s, Ph__PolicyObject *obj,
     struct control_err *e);
+/* control_check_api_key - an existing user, its tenant, an RSA public key
+ * in PEM; the fingerprint is computed here (control_apikey.c) */
+int control_check_api_key(struct control_store *s, Ph__ApiKey *k, struct control_err *e);
+/* control_apikey_fingerprint - OCI's fingerprint of a PEM public key: the
+ * colon-separated lowercase hex MD5 of its DER SubjectPublicKeyInfo (48 bytes
+ * with NUL). 0 or -1 (not a public key) */
+int control_apikey_fingerprint(const char *pem, char out[48]);
 /* control_default_compartment - the tenant's "default" compartment, else its
  * first one; NULL when it has none */
 const Ph__Compartment *control_default_compartment(struct control_store *s,

@@ -16,6 +16,7 @@
 #include "addr.h"
 #include "clock.h"
 #include "control.h"
+#include "control_dkim.h"
 #include "control_obj.h"
 #include "control_store.h"
 
@@ -251,6 +252,10 @@ static int check_kind(struct control_store *s, Ph__PolicyObject *obj,
 	case PH__POLICY_OBJECT__OBJ_SENDER: return check_sender(s, obj->sender, e);
 	case PH__POLICY_OBJECT__OBJ_SUPPRESSION: return check_suppression(s, obj->suppression, e);
 	case PH__POLICY_OBJECT__OBJ_ROUTE: return check_route(s, obj->route, e);
+	case PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN:
+		return control_dkim_check_domain(s, obj->email_domain, e);
+	case PH__POLICY_OBJECT__OBJ_DKIM_KEY: return control_dkim_check_key(s, obj->dkim_key, e);
+	case PH__POLICY_OBJECT__OBJ_API_KEY: return control_check_api_key(s, obj->api_key, e);
 	default:
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST, "object has no kind");
 	}

@@ -28,6 +28,9 @@ static const struct kind_row kinds[] = {
 	{ PH__POLICY_OBJECT__OBJ_SENDER, "sender", "emailsender" },
 	{ PH__POLICY_OBJECT__OBJ_SUPPRESSION, "suppression", "suppression" },
 	{ PH__POLICY_OBJECT__OBJ_ROUTE, "route", "route" },
+	{ PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN, "emaildomain", "emaildomain" },
+	{ PH__POLICY_OBJECT__OBJ_DKIM_KEY, "dkim", "emaildkim" },
+	{ PH__POLICY_OBJECT__OBJ_API_KEY, "apikey", "apikey" },
 };
 
 /* kind_row_of - the table row for C, NULL if none */
@@ -75,6 +78,9 @@ ProtobufCMessage *control_obj_msg(const Ph__PolicyObject *obj)
 	case PH__POLICY_OBJECT__OBJ_SENDER: return &obj->sender->base;
 	case PH__POLICY_OBJECT__OBJ_SUPPRESSION: return &obj->suppression->base;
 	case PH__POLICY_OBJECT__OBJ_ROUTE: return &obj->route->base;
+	case PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN: return &obj->email_domain->base;
+	case PH__POLICY_OBJECT__OBJ_DKIM_KEY: return &obj->dkim_key->base;
+	case PH__POLICY_OBJECT__OBJ_API_KEY: return &obj->api_key->base;
 	default: return NULL;
 	}
 }
@@ -90,6 +96,9 @@ static char **id_field(const Ph__PolicyObject *obj)
 	case PH__POLICY_OBJECT__OBJ_SENDER: return &obj->sender->id;
 	case PH__POLICY_OBJECT__OBJ_SUPPRESSION: return &obj->suppression->id;
 	case PH__POLICY_OBJECT__OBJ_ROUTE: return &obj->route->id;
+	case PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN: return &obj->email_domain->id;
+	case PH__POLICY_OBJECT__OBJ_DKIM_KEY: return &obj->dkim_key->id;
+	case PH__POLICY_OBJECT__OBJ_API_KEY: return &obj->api_key->id;
 	default: return NULL;
 	}
 }
@@ -112,6 +121,9 @@ const char *control_obj_tenant(const Ph__PolicyObject *obj)
 	case PH__POLICY_OBJECT__OBJ_CREDENTIAL: return obj->credential->tenant_id;
 	case PH__POLICY_OBJECT__OBJ_SENDER: return obj->sender->tenant_id;
 	case PH__POLICY_OBJECT__OBJ_SUPPRESSION: return obj->suppression->tenant_id;
+	case PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN: return obj->email_domain->tenant_id;
+	case PH__POLICY_OBJECT__OBJ_DKIM_KEY: return obj->dkim_key->tenant_id;
+	case PH__POLICY_OBJECT__OBJ_API_KEY: return obj->api_key->tenant_id;
 	default: return "";
 	}
 }
@@ -160,8 +172,9 @@ void control_obj_free(Ph__PolicyObject *obj)
 }
 
 /* control_obj_uniq - tenant names, compartment names per tenant, usernames,
- * sender addresses per compartment, suppressions per tenant and route
- * domains are unique; users are not (names are labels only). */
+ * sender addresses per compartment, suppressions per tenant, route
+ * domains, email domains per tenant and DKIM selectors per email domain
+ * are unique; users are not (names are labels only). */
 void control_obj_uniq(const Ph__PolicyObject *obj, char out[CONTROL_UNIQ_MAX])
 {
 	out[0] = '\0';
@@ -186,6 +199,18 @@ void control_obj_uniq(const Ph__PolicyObject *obj, char out[CONTROL_UNIQ_MAX])
 		break;
 	case PH__POLICY_OBJECT__OBJ_ROUTE:
 		snprintf(out, CONTROL_UNIQ_MAX, "r\n%s", obj->route->domain);
+		break;
+	case PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN:
+		snprintf(out, CONTROL_UNIQ_MAX, "d\n%s\n%s",
+		    obj->email_domain->tenant_id, obj->email_domain->name);
+		break;
+	case PH__POLICY_OBJECT__OBJ_DKIM_KEY:
+		snprintf(out, CONTROL_UNIQ_MAX, "dk\n%s\n%s",
+		    obj->dkim_key->email_domain_id, obj->dkim_key->selector);
+		break;
+	case PH__POLICY_OBJECT__OBJ_API_KEY:
+		snprintf(out, CONTROL_UNIQ_MAX, "ak\n%s\n%s",
+		    obj->api_key->user_id, obj->api_key->fingerprint);
 		break;
 	default:
 		break;

@@ -1,7 +1,7 @@
 /*
  * control_ops - the changes ph-control makes: put (create or replace),
  * delete (a tenant takes everything of its own with it, a user its
- * credentials; a compartment still in use is refused), credential creation
+ * credentials, an email domain its DKIM keys; a compartment still in use is refused), credential creation
  * (generated username and password, only salt + scrypt hash stored) and the
  * first-start bootstrap. Each is one synced batch in the store.
  *
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "control.h"
+#include "control_dkim.h"
 #include "control_obj.h"
 #include "control_store.h"
 #include "crypto.h"
@@ -125,6 +126,10 @@ int control_op_delete(struct control_store *s, const char *kind_name, const char
 	if (c.b == NULL)
 		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
 	control_store_each(s, PH__POLICY_OBJECT__OBJ__NOT_SET, cascade_visit, &c);
+	if (control_dkim_on_delete(s, c.b, kind, id) == -1) {
+		control_batch_free(c.b);
+		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
+	}
 	if (c.in_use) {
 		control_batch_free(c.b);
 		return control_err_set(e, PH__ERROR_CODE__ERR_EXISTS,

@@ -8,6 +8,8 @@
  *   CredentialCreate -> PolicyReply {status, objects=[credential, no hash],
  *                       password (shown once), version}
  *   PolicyGet        -> PolicySnapshot {status, version, every object}
+ *   DkimCheck        -> PolicyReply {status, objects=[the key after a DNS
+ *                       check], version} (control_dkim_check.c)
  *   anything else    -> Status ERR_BAD_REQUEST
  * After every change: PolicyChanged {version} on the PUB socket.
  *
@@ -20,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "control.h"
+#include "control_dkim.h"
 #include "control_obj.h"
 #include "control_store.h"
 #include "log.h"
@@ -49,10 +52,12 @@ static Ph__PolicyObject *shell_credential(const Ph__PolicyObject *o)
 	return &sh->o;
 }
 
-/* is_shell - whether reply entry O was allocated by shell_credential */
+/* is_shell - whether reply entry O was allocated by shell_credential or
+ * control_dkim_shell (DKIM private keys never go back to phctl) */
 static int is_shell(const struct reply_objs *r, const Ph__PolicyObject *o)
 {
-	return r->strip && o->obj_case == PH__POLICY_OBJECT__OBJ_CREDENTIAL;
+	return r->strip && (o->obj_case == PH__POLICY_OBJECT__OBJ_CREDENTIAL ||
+	    o->obj_case == PH__POLICY_OBJECT__OBJ_DKIM_KEY);
 }
 
 /* reply_add - append O (or its shell) */
@@ -70,7 +75,8 @@ static void reply_add(struct reply_objs *r, const Ph__PolicyObject *o)
 		r->v = v;
 		r->cap = cap;
 	}
-	if (is_shell(r, o) && (item = shell_credential(o)) == NULL) {
+	if (is_shell(r, o) && (item = o->obj_case == PH__POLICY_OBJECT__OBJ_DKIM_KEY ?
+	    control_dkim_shell(o) : shell_credential(o)) == NULL) {
 		r->failed = 1;
 		return;
 	}
@@ -107,8 +113,8 @@ static void send_policy_reply(struct control *c, const struct zpeer *peer,
 	rpc_reply(c->srv, peer, rid, &env);
 }
 
-/* reply_err - a PolicyReply carrying the refusal */
-static void reply_err(struct control *c, const struct zpeer *peer, uint64_t rid,
+/* control_reply_err - a PolicyReply carrying the refusal */
+void control_reply_err(struct control *c, const struct zpeer *peer, uint64_t rid,
     const struct control_err *e)
 {
 	Ph__Status st;
@@ -118,8 +124,8 @@ static void reply_err(struct control *c, const struct zpeer *peer, uint64_t rid,
 	send_policy_reply(c, peer, rid, &st, NULL, NULL);
 }
 
-/* reply_one - success with one object (or none) */
-static void reply_one(struct control *c, const struct zpeer *peer, uint64_t rid,
+/* control_reply_one - success with one object (or none) */
+void control_reply_one(struct control *c, const struct zpeer *peer, uint64_t rid,
     const Ph__PolicyObject *o, char *password)
 {
 	struct reply_objs r = { .strip = 1 };
@@ -133,7 +139,7 @@ static void reply_one(struct control *c, const struct zpeer *peer, uint64_t rid,
 }
 
 /* control_changed - log and publish the new version */
-static void control_changed(struct control *c, const char *what, const char *kind,
+void control_changed(struct control *c, const char *what, const char *kind,
     const char *id)
 {
 	Ph__Envelope env;
@@ -159,16 +165,18 @@ static void control_on_put(struct control *c, const struct zpeer *peer,
 
 	if (put->object == NULL) {
 		control_err_set(&e, PH__ERROR_CODE__ERR_BAD_REQUEST, "no object");
-		reply_err(c, peer, rid, &e);
+		control_reply_err(c, peer, rid, &e);
 		return;
 	}
 	if (control_op_put(c->store, put->object, &stored, &e) == -1) {
-		reply_err(c, peer, rid, &e);
+		control_reply_err(c, peer, rid, &e);
 		return;
 	}
 	snprintf(id, sizeof(id), "%s", control_obj_id(stored));
-	reply_one(c, peer, rid, stored, NULL);
+	control_reply_one(c, peer, rid, stored, NULL);
 	control_changed(c, "put", control_kind_name(stored->obj_case), id);
+	if (stored->obj_case == PH__POLICY_OBJECT__OBJ_DKIM_KEY)
+		control_dkim_check_soon(id);
 }
 
 /* control_on_delete - PolicyDelete */
@@ -178,10 +186,10 @@ static void control_on_delete(struct control *c, const struct zpeer *peer,
 	struct control_err e;
 
 	if (control_op_delete(c->store, del->kind, del->id, &e) == -1) {
-		reply_err(c, peer, rid, &e);
+		control_reply_err(c, peer, rid, &e);
 		return;
 	}
-	reply_one(c, peer, rid, NULL, NULL);
+	control_reply_one(c, peer, rid, NULL, NULL);
 	control_changed(c, "delete", del->kind, del->id);
 }
 
@@ -195,10 +203,10 @@ static void control_on_credential(struct control *c, const struct zpeer *peer,
 
 	if (control_op_credential(c->store, cc->user_id, password, sizeof(password),
 	    &stored, &e) == -1) {
-		reply_err(c, peer, rid, &e);
+		control_reply_err(c, peer, rid, &e);
 		return;
 	}
-	reply_one(c, peer, rid, stored, password);
+	control_reply_one(c, peer, rid, stored, password);
 	OPENSSL_cleanse(password, sizeof(password));
 	control_changed(c, "put", "credential", stored->credential->id);
 }
@@ -239,7 +247,7 @@ static void control_on_list(struct control *c, const struct zpeer *peer,
 	if (pl->kind[0] != '\0' &&
 	    (kind = control_kind_parse(pl->kind)) == PH__POLICY_OBJECT__OBJ__NOT_SET) {
 		control_err_set(&e, PH__ERROR_CODE__ERR_BAD_REQUEST, "unknown kind");
-		reply_err(c, peer, rid, &e);
+		control_reply_err(c, peer, rid, &e);
 		return;
 	}
 	if (collect(c, kind, pl->tenant_id, &r) == -1)
@@ -297,6 +305,9 @@ void control_on_request(void *arg, struct rpc_server *srv, const struct zpeer *p
 		break;
 	case PH__ENVELOPE__BODY_POLICY_GET:
 		control_on_get(c, peer, rid);
+		break;
+	case PH__ENVELOPE__BODY_DKIM_CHECK:
+		control_dkim_on_check(c, peer, rid, req->dkim_check);
 		break;
 	default:
 		log_warnx("control: unexpected %s", msg_body_name(req->body_case));

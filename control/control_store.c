@@ -21,7 +21,7 @@
 #include "control_store.h"
 #include "strmap.h"
 
-#define KIND_MAX 8	/* obj cases are 1..7 */
+#define KIND_MAX 11	/* obj cases are 1..10 */
 #define KEY_MAX 256
 #define VERSION_KEY "m/version"
 

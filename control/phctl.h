@@ -43,6 +43,11 @@ int phctl_call(struct phctl *ph, const char *endpoint, Ph__Envelope *req,
 /* phctl_policy - phctl_call to ph-control expecting an ok PolicyReply */
 int phctl_policy(struct phctl *ph, Ph__Envelope *req, Ph__Envelope **rep);
 
+/* phctl_limits_usage - "limits usage TENANT" (phctl_limits.c) */
+struct phctl_cmd;
+int phctl_limits_usage(struct phctl *ph, const struct phctl_cmd *cmd,
+    struct phctl_args *a);
+
 /* output (phctl_out.c): MSGS are messages of one type */
 void phctl_print_table(const ProtobufCMessage **msgs, size_t n, const char *first_col,
     const char **first_vals);
@@ -50,6 +55,46 @@ void phctl_print_json(const ProtobufCMessage **msgs, size_t n, bool array);
 /* phctl_json_msg - a jansson object (json_t *) with every non-bytes field */
 void *phctl_json_msg(const ProtobufCMessage *m);
 void phctl_json_dump(void *json);
+
+/* phctl_apikey_add - "apikey add USER_ID PEM_FILE" (phctl_apikey.c) */
+struct phctl_cmd;
+int phctl_apikey_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+
+/* shared by the command files (phctl_cmd.c) */
+struct phctl_cmd;
+/* phctl_list_objects - PolicyList of KIND in TENANT ("" = all); *REP msg_free'd by the caller */
+int phctl_list_objects(struct phctl *ph, const char *kind, const char *tenant,
+    Ph__Envelope **rep);
+/* phctl_find_named - the id of the KIND object whose id or name is ARG */
+int phctl_find_named(struct phctl *ph, const char *kind, const char *tenant,
+    const char *arg, char out[256]);
+/* phctl_put_object - PolicyPut O and print what was stored; an exit code */
+int phctl_put_object(struct phctl *ph, Ph__PolicyObject *o);
+void phctl_print_objects(struct phctl *ph, Ph__PolicyObject **objs, size_t n, bool array);
+/* phctl_cmd_list / phctl_cmd_del - "<noun> list [TENANT]" and "<noun> del ID"
+ * with the noun as the kind */
+int phctl_cmd_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_cmd_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+
+/* email domains and DKIM keys (phctl_dkim.c) */
+int phctl_domain_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_domain_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_domain_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_dkim_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_dkim_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_dkim_show(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_dkim_check(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+
+/* phctl_opt - the last value of --NAME, or NULL; phctl_opt_u64 - as a
+ * number into *OUT (unchanged when absent), -1 when bad (phctl_cmd.c) */
+const char *phctl_opt(const struct phctl_args *a, const char *name);
+int phctl_opt_u64(const struct phctl_args *a, const char *name, uint64_t *out);
+
+/* header log and queue maintenance commands (phctl_log.c) */
+struct phctl_cmd;
+int phctl_cmd_log(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
+int phctl_cmd_queue_compact(struct phctl *ph, const struct phctl_cmd *cmd,
+    struct phctl_args *a);
 
 /* phctl_err - "phctl: message" on stderr; returns PHCTL_EXIT_ERR */
 int phctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

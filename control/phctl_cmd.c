@@ -52,6 +52,17 @@ static int opt_u64(const struct phctl_args *a, const char *name, uint64_t *out)
 	return 0;
 }
 
+/* phctl_opt / phctl_opt_u64 - the option readers for other command files */
+const char *phctl_opt(const struct phctl_args *a, const char *name)
+{
+	return opt_get(a, name);
+}
+
+int phctl_opt_u64(const struct phctl_args *a, const char *name, uint64_t *out)
+{
+	return opt_u64(a, name, out);
+}
+
 /* policy_req - an envelope for one control request */
 static void policy_req(Ph__Envelope *env, Ph__Envelope__BodyCase c, void *body)
 {
@@ -60,8 +71,8 @@ static void policy_req(Ph__Envelope *env, Ph__Envelope__BodyCase c, void *body)
 	env->policy_put = body;	/* every body member shares the oneof's storage */
 }
 
-/* list_objects - PolicyList for KIND and TENANT ("" = all) */
-static int list_objects(struct phctl *ph, const char *kind, const char *tenant,
+/* phctl_list_objects - PolicyList for KIND and TENANT ("" = all) */
+int phctl_list_objects(struct phctl *ph, const char *kind, const char *tenant,
     Ph__Envelope **rep)
 {
 	Ph__Envelope env;
@@ -73,8 +84,8 @@ static int list_objects(struct phctl *ph, const char *kind, const char *tenant,
 	return phctl_policy(ph, &env, rep);
 }
 
-/* print_objects - OBJS as a table or JSON (an array when ARRAY) */
-static void print_objects(struct phctl *ph, Ph__PolicyObject **objs, size_t n, bool array)
+/* phctl_print_objects - OBJS as a table or JSON (an array when ARRAY) */
+void phctl_print_objects(struct phctl *ph, Ph__PolicyObject **objs, size_t n, bool array)
 {
 	const ProtobufCMessage **msgs = calloc(n + 1, sizeof(*msgs));
 
@@ -89,14 +100,14 @@ static void print_objects(struct phctl *ph, Ph__PolicyObject **objs, size_t n, b
 	free(msgs);
 }
 
-/* find_named - the id of the KIND object whose id or name is ARG (in TENANT) */
-static int find_named(struct phctl *ph, const char *kind, const char *tenant,
+/* phctl_find_named - the id of the KIND object whose id or name is ARG (in TENANT) */
+int phctl_find_named(struct phctl *ph, const char *kind, const char *tenant,
     const char *arg, char out[ID_BUF])
 {
 	Ph__Envelope *rep;
 	int rc = -1;
 
-	if (list_objects(ph, kind, tenant, &rep) == -1)
+	if (phctl_list_objects(ph, kind, tenant, &rep) == -1)
 		return -1;
 	for (size_t i = 0; i < rep->policy_reply->n_objects && rc == -1; i++) {
 		const ProtobufCMessage *m = control_obj_msg(rep->policy_reply->objects[i]);
@@ -115,8 +126,8 @@ static int find_named(struct phctl *ph, const char *kind, const char *tenant,
 	return rc;
 }
 
-/* put_object - PolicyPut O and print what was stored */
-static int put_object(struct phctl *ph, Ph__PolicyObject *o)
+/* phctl_put_object - PolicyPut O and print what was stored */
+int phctl_put_object(struct phctl *ph, Ph__PolicyObject *o)
 {
 	Ph__Envelope env, *rep;
 	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
@@ -125,28 +136,28 @@ static int put_object(struct phctl *ph, Ph__PolicyObject *o)
 	policy_req(&env, PH__ENVELOPE__BODY_POLICY_PUT, &put);
 	if (phctl_policy(ph, &env, &rep) == -1)
 		return PHCTL_EXIT_ERR;
-	print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects, false);
+	phctl_print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects, false);
 	msg_free(rep);
 	return PHCTL_EXIT_OK;
 }
 
-/* cmd_list - "<noun> list [TENANT]" */
-static int cmd_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
+/* phctl_cmd_list - "<noun> list [TENANT]" */
+int phctl_cmd_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
 	char tenant[ID_BUF] = "";
 	Ph__Envelope *rep;
 
-	if (a->npos > 0 && find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
+	if (a->npos > 0 && phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
-	if (list_objects(ph, cmd->noun, tenant, &rep) == -1)
+	if (phctl_list_objects(ph, cmd->noun, tenant, &rep) == -1)
 		return PHCTL_EXIT_ERR;
-	print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects, true);
+	phctl_print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects, true);
 	msg_free(rep);
 	return PHCTL_EXIT_OK;
 }
 
-/* cmd_del - "<noun> del ID" (a tenant may also be named) */
-static int cmd_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
+/* phctl_cmd_del - "<noun> del ID" (a tenant may also be named) */
+int phctl_cmd_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
 	Ph__Envelope env, *rep;
 	Ph__PolicyDelete del = PH__POLICY_DELETE__INIT;
@@ -154,7 +165,7 @@ static int cmd_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_a
 
 	snprintf(id, sizeof(id), "%s", a->pos[0]);
 	if (strcmp(cmd->noun, "tenant") == 0 &&
-	    find_named(ph, "tenant", "", a->pos[0], id) == -1)
+	    phctl_find_named(ph, "tenant", "", a->pos[0], id) == -1)
 		return PHCTL_EXIT_ERR;
 	del.kind = (char *)cmd->noun;
 	del.id = id;
@@ -185,7 +196,7 @@ static int cmd_tenant_add(struct phctl *ph, const struct phctl_cmd *cmd,
 		return PHCTL_EXIT_USAGE;
 	o.obj_case = PH__POLICY_OBJECT__OBJ_TENANT;
 	o.tenant = &t;
-	return put_object(ph, &o);
+	return phctl_put_object(ph, &o);
 }
 
 /* cmd_limits_set - "limits set TENANT --per-minute N --per-day N" */
@@ -199,7 +210,7 @@ static int cmd_limits_set(struct phctl *ph, const struct phctl_cmd *cmd,
 	if (opt_get(a, "per-minute") == NULL && opt_get(a, "per-day") == NULL)
 		return phctl_err("limits set needs --per-minute and/or --per-day"),
 		    PHCTL_EXIT_USAGE;
-	if (list_objects(ph, "tenant", "", &rep) == -1)
+	if (phctl_list_objects(ph, "tenant", "", &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	for (size_t i = 0; i < rep->policy_reply->n_objects; i++) {
 		Ph__Tenant *t = rep->policy_reply->objects[i]->tenant;
@@ -212,7 +223,7 @@ static int cmd_limits_set(struct phctl *ph, const struct phctl_cmd *cmd,
 	    opt_u64(a, "per-day", &found->tenant->per_day) == -1)
 		rc = PHCTL_EXIT_USAGE;
 	else
-		rc = put_object(ph, found);
+		rc = phctl_put_object(ph, found);
 	msg_free(rep);
 	return rc;
 }
@@ -225,13 +236,13 @@ static int cmd_compartment_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	Ph__Compartment c = PH__COMPARTMENT__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
-	if (find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
+	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
 	c.tenant_id = tenant;
 	c.name = a->pos[1];
 	o.obj_case = PH__POLICY_OBJECT__OBJ_COMPARTMENT;
 	o.compartment = &c;
-	return put_object(ph, &o);
+	return phctl_put_object(ph, &o);
 }
 
 /* cmd_user_add - "user add TENANT NAME [--compartment ID]..." */
@@ -243,12 +254,12 @@ static int cmd_user_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	Ph__User u = PH__USER__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
-	if (find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
+	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
 	for (int i = 0; i < a->nopt; i++) {
 		if (strcmp(a->opt_name[i], "compartment") != 0)
 			continue;
-		if (find_named(ph, "compartment", tenant, a->opt_val[i],
+		if (phctl_find_named(ph, "compartment", tenant, a->opt_val[i],
 		    cids[u.n_compartment_ids]) == -1)
 			return PHCTL_EXIT_ERR;
 		cptr[u.n_compartment_ids] = cids[u.n_compartment_ids];
@@ -259,7 +270,7 @@ static int cmd_user_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	u.compartment_ids = cptr;
 	o.obj_case = PH__POLICY_OBJECT__OBJ_USER;
 	o.user = &u;
-	return put_object(ph, &o);
+	return phctl_put_object(ph, &o);
 }
 
 /* cmd_credential_create - "credential create USER_ID": the password, once */
@@ -300,15 +311,15 @@ static int cmd_sender_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	Ph__Sender s = PH__SENDER__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
-	if (find_named(ph, "tenant", "", a->pos[0], tenant) == -1 ||
-	    (copt != NULL && find_named(ph, "compartment", tenant, copt, comp) == -1))
+	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1 ||
+	    (copt != NULL && phctl_find_named(ph, "compartment", tenant, copt, comp) == -1))
 		return PHCTL_EXIT_ERR;
 	s.tenant_id = tenant;
 	s.compartment_id = comp;	/* "" = the tenant's default (server side) */
 	s.address = a->pos[1];
 	o.obj_case = PH__POLICY_OBJECT__OBJ_SENDER;
 	o.sender = &s;
-	return put_object(ph, &o);
+	return phctl_put_object(ph, &o);
 }
 
 /* cmd_suppression_add - "suppression add TENANT ADDRESS [--reason R]" */
@@ -320,7 +331,7 @@ static int cmd_suppression_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	Ph__Suppression x = PH__SUPPRESSION__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
-	if (find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
+	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
 	x.tenant_id = tenant;
 	x.address = a->pos[1];
@@ -328,7 +339,7 @@ static int cmd_suppression_add(struct phctl *ph, const struct phctl_cmd *cmd,
 		x.reason = (char *)reason;
 	o.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
 	o.suppression = &x;
-	return put_object(ph, &o);
+	return phctl_put_object(ph, &o);
 }
 
 /* parse_hostport - "host:port" or "[v6]:port" */
@@ -368,7 +379,7 @@ static int cmd_route_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	r.host = host;
 	o.obj_case = PH__POLICY_OBJECT__OBJ_ROUTE;
 	o.route = &r;
-	return put_object(ph, &o);
+	return phctl_put_object(ph, &o);
 }
 
 /* stats_add - TOTAL += S, field by field (every QueueStats field is uint64) */
@@ -442,32 +453,48 @@ static int cmd_queue_stats(struct phctl *ph, const struct phctl_cmd *cmd,
 static const struct phctl_cmd cmds[] = {
 	{ "tenant", "add", 1, 1, "per-minute,per-day", cmd_tenant_add,
 	    "NAME [--per-minute N] [--per-day N]" },
-	{ "tenant", "list", 0, 0, "", cmd_list, "" },
-	{ "tenant", "del", 1, 1, "", cmd_del, "ID" },
+	{ "tenant", "list", 0, 0, "", phctl_cmd_list, "" },
+	{ "tenant", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "compartment", "add", 2, 2, "", cmd_compartment_add, "TENANT NAME" },
-	{ "compartment", "list", 0, 1, "", cmd_list, "[TENANT]" },
-	{ "compartment", "del", 1, 1, "", cmd_del, "ID" },
+	{ "compartment", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
+	{ "compartment", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "user", "add", 2, 2, "compartment", cmd_user_add,
 	    "TENANT NAME [--compartment ID]..." },
-	{ "user", "list", 0, 1, "", cmd_list, "[TENANT]" },
-	{ "user", "del", 1, 1, "", cmd_del, "ID" },
+	{ "user", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
+	{ "user", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "credential", "create", 1, 1, "", cmd_credential_create, "USER_ID" },
-	{ "credential", "list", 0, 1, "", cmd_list, "[TENANT]" },
-	{ "credential", "del", 1, 1, "", cmd_del, "ID" },
+	{ "credential", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
+	{ "credential", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "sender", "add", 2, 2, "compartment", cmd_sender_add,
 	    "TENANT ADDRESS [--compartment ID]" },
-	{ "sender", "list", 0, 1, "", cmd_list, "[TENANT]" },
-	{ "sender", "del", 1, 1, "", cmd_del, "ID" },
+	{ "sender", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
+	{ "sender", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "suppression", "add", 2, 2, "reason", cmd_suppression_add,
 	    "TENANT ADDRESS [--reason R]" },
-	{ "suppression", "list", 0, 1, "", cmd_list, "[TENANT]" },
-	{ "suppression", "del", 1, 1, "", cmd_del, "ID" },
+	{ "suppression", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
+	{ "suppression", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "route", "add", 2, 2, "", cmd_route_add, "DOMAIN HOST:PORT" },
-	{ "route", "list", 0, 0, "", cmd_list, "" },
-	{ "route", "del", 1, 1, "", cmd_del, "ID" },
+	{ "route", "list", 0, 0, "", phctl_cmd_list, "" },
+	{ "route", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	{ "apikey", "add", 2, 2, "", phctl_apikey_add, "USER_ID PEM_FILE" },
+	{ "apikey", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
+	{ "apikey", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	{ "domain", "add", 2, 2, "", phctl_domain_add, "TENANT NAME" },
+	{ "domain", "list", 0, 1, "", phctl_domain_list, "[TENANT]" },
+	{ "domain", "del", 1, 1, "", phctl_domain_del, "ID" },
+	{ "dkim", "add", 2, 2, "key-file", phctl_dkim_add,
+	    "DOMAIN_ID_OR_NAME SELECTOR [--key-file PEM]" },
+	{ "dkim", "list", 0, 1, "", phctl_dkim_list, "[DOMAIN]" },
+	{ "dkim", "show", 1, 1, "", phctl_dkim_show, "ID" },
+	{ "dkim", "check", 1, 1, "", phctl_dkim_check, "ID" },
+	{ "dkim", "del", 1, 1, "", phctl_cmd_del, "ID" },
 	{ "queue", "stats", 0, 0, "", cmd_queue_stats, "" },
+	{ "queue", "compact", 0, 0, "", phctl_cmd_queue_compact, "" },
+	{ "log", "", 0, 0, "message-id,queue-id,sender,recipient,limit", phctl_cmd_log,
+	    "[--message-id ID] [--queue-id ID] [--sender A] [--recipient A] [--limit N]" },
 	{ "limits", "set", 1, 1, "per-minute,per-day", cmd_limits_set,
 	    "TENANT --per-minute N --per-day N" },
+	{ "limits", "usage", 1, 1, "", phctl_limits_usage, "TENANT" },
 };
 
 /* phctl_usage_commands - every command on stderr */
@@ -515,15 +542,19 @@ int phctl_run(struct phctl *ph, int argc, char **argv)
 	char *pos[argc + 1];
 	struct phctl_args a = { .pos = pos };
 
-	if (argc < 2)
+	if (argc < 1)
 		return PHCTL_EXIT_USAGE;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(cmds[i].noun, argv[0]) != 0 || strcmp(cmds[i].verb, argv[1]) != 0)
+		int skip = cmds[i].verb[0] != '\0' ? 2 : 1;	/* "" = noun only */
+		if (strcmp(cmds[i].noun, argv[0]) != 0 || argc < skip ||
+		    (skip == 2 && strcmp(cmds[i].verb, argv[1]) != 0))
 			continue;
-		if (parse_args(&cmds[i], argc - 2, argv + 2, &a) == -1)
+		if (parse_args(&cmds[i], argc - skip, argv + skip, &a) == -1)
 			return PHCTL_EXIT_USAGE;
 		return cmds[i].fn(ph, &cmds[i], &a);
 	}
+	if (argc < 2)
+		return PHCTL_EXIT_USAGE;
 	phctl_err("unknown command: %s %s", argv[0], argv[1]);
 	phctl_usage_commands();
 	return PHCTL_EXIT_USAGE;

@@ -50,6 +50,7 @@ main(int argc, char **argv)
 	const char *path = NULL;
 	struct ph_config *cfg;
 	char *err = NULL;
+	int rc;
 
 	log_init("posthaste", 0);
 	if (argc >= 2 && strcmp(argv[1], "default-config") == 0) {
@@ -67,7 +68,13 @@ main(int argc, char **argv)
 	cfg = config_load(path, &err);
 	if (cfg == NULL)
 		fatalx("%s", err);
-	if (strcmp(argv[1], "init") == 0)
-		return supervisor_init(cfg) < 0 ? 1 : 0;
-	return supervisor_run(cfg, bin_dir());
+	if (strcmp(argv[1], "init") == 0) {
+		rc = supervisor_init(cfg) < 0 ? 1 : 0;
+	} else {
+		char *bins = bin_dir();
+		rc = supervisor_run(cfg, bins);
+		free(bins);
+	}
+	config_free(cfg);
+	return rc;
 }

@@ -479,5 +479,16 @@ supervisor_run(struct ph_config *cfg, const char *bin_dir)
 	event_base_dispatch(s.base);
 	sup_pidfile(&s, "posthaste", 0, 0);
 	log_info("all processes stopped");
+	for (int i = 0; i < s.nchildren; i++) {
+		event_free(s.children[i].restart_ev);
+		if (s.children[i].ready_ev != NULL)
+			event_free(s.children[i].ready_ev);
+	}
+	event_free(s.group_timer);
+	event_free(s.stop_timer);
+	event_free(ev_chld);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(s.base);
 	return 0;
 }

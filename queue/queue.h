@@ -23,6 +23,10 @@ struct queue_conf {
 	struct strvec retry;		/* retry_schedule = 60s,300s,900s,1800s,3600s */
 	uint64_t *retry_ms;		/* parsed retry_schedule */
 	size_t nretry;
+	long long header_retention_ms;	/* header_retention = 14d */
+	long long compact_interval_ms;	/* compact_interval = 6h (0 = never) */
+	char *hostname;			/* hostname = "" (gethostname()): in
+					 * bounce reports */
 };
 
 /* queue_conf_load - apply [queue] of CFG; -1 with *err (malloc'd) */

@@ -8,7 +8,9 @@
  * form the next batch: the number of fsyncs follows the disk, not the
  * message rate. Every batch is synced, results and deletes too: they ride
  * along with enqueues under load and cost one cheap fsync when idle, and a
- * crash then re-sends fewer already delivered messages.
+ * crash then re-sends fewer already delivered messages. A compaction job
+ * runs on this thread too, after the write of its batch, so the loop never
+ * waits for it (enqueues do, for its duration: it is an operator's action).
  *
  * DIAGNOSTICS: a failed write fails every job of its batch (status -1,
  * warning); failure to start the thread is returned to the caller.
@@ -101,6 +103,9 @@ batch_add(struct queue_store *st, struct queue_batch *b, struct qjob *j)
 	case QJOB_ENQUEUE:
 		queue_store_put_message(st, b, j->qid, j->data, j->len, j->body,
 		    j->blen);
+		if (j->hrec != NULL)
+			queue_store_put_hlog(st, b, j->qid, j->ms, j->hrec,
+			    j->hlen);
 		break;
 	case QJOB_STATE:
 		queue_store_put_state(st, b, j->qid, j->data, j->len);
@@ -108,6 +113,24 @@ batch_add(struct queue_store *st, struct queue_batch *b, struct qjob *j)
 	case QJOB_DELETE:
 		queue_store_del_message(st, b, j->qid);
 		break;
+	case QJOB_HLOG:
+		queue_store_put_hlog(st, b, j->qid, j->ms, j->data, j->len);
+		break;
+	case QJOB_COMPACT:
+		break;
+	}
+}
+
+/* batch_compact - run the compactions asked for in L (after its write) */
+static void
+batch_compact(struct qcommit *c, struct qjob_list *l)
+{
+	for (struct qjob *j = l->head; j != NULL; j = j->next) {
+		if (j->kind != QJOB_COMPACT || j->status < 0)
+			continue;
+		j->status = queue_store_compact(c->st);
+		if (j->status < 0)
+			log_warnx("queue store: compaction failed");
 	}
 }
 
@@ -128,6 +151,7 @@ batch_write(struct qcommit *c, struct qjob_list *l)
 		log_warnx("queue store: batch write failed");
 	for (struct qjob *j = l->head; j != NULL; j = j->next)
 		j->status = rc;
+	batch_compact(c, l);
 }
 
 /* writer_main - the writer thread: batch, write, hand back, repeat */
@@ -258,6 +282,7 @@ qjob_free(struct qjob *job)
 	if (job == NULL)
 		return;
 	free(job->data);
+	free(job->hrec);
 	free(job);
 }
 

@@ -15,9 +15,11 @@ struct queue_store;
 struct qcommit;
 
 enum qjob_kind {
-	QJOB_ENQUEUE,	/* m/ and b/ of a new message (DATA, BODY) */
+	QJOB_ENQUEUE,	/* m/, b/ (DATA, BODY) and h/ (HREC, MS) of a new message */
 	QJOB_STATE,	/* s/ record (DATA) */
-	QJOB_DELETE,	/* every key of a message */
+	QJOB_DELETE,	/* every key of a message but its header log record */
+	QJOB_HLOG,	/* h/ record (DATA, MS) */
+	QJOB_COMPACT,	/* after the batch: flush and compact the store */
 };
 
 struct qjob {
@@ -27,6 +29,9 @@ struct qjob {
 	size_t len;
 	const void *body;	/* QJOB_ENQUEUE: borrowed from OWNER */
 	size_t blen;
+	uint8_t *hrec;		/* QJOB_ENQUEUE: header log record, owned */
+	size_t hlen;
+	uint64_t ms;		/* QJOB_ENQUEUE, QJOB_HLOG: received_ms */
 	void *owner;		/* the caller's context, untouched */
 	int status;		/* after the write: 0 or -1 */
 	struct qjob *next;

@@ -73,6 +73,11 @@ queue_conf_load(struct queue_conf *qc, const struct ph_config *cfg, char **err)
 		{ "batch_max", CFG_INT, 1, 65536, "1024", &qc->batch_max },
 		{ "retry_schedule", CFG_LIST, 1, 0, "60s,300s,900s,1800s,3600s",
 		    &qc->retry },
+		{ "header_retention", CFG_MS, 1000, 3650LL * 86400000, "14d",
+		    &qc->header_retention_ms },
+		{ "compact_interval", CFG_MS, 0, 365LL * 86400000, "6h",
+		    &qc->compact_interval_ms },
+		{ "hostname", CFG_STR, 1, 0, "", &qc->hostname },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 
@@ -87,6 +92,7 @@ void
 queue_conf_clear(struct queue_conf *qc)
 {
 	free(qc->db_dir);
+	free(qc->hostname);
 	strvec_clear(&qc->retry);
 	free(qc->retry_ms);
 	memset(qc, 0, sizeof(*qc));

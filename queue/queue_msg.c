@@ -143,6 +143,7 @@ qmsg_free(struct qmsg *m)
 		free(m->rcpts[i].domain);
 	}
 	free(m->rcpts);
+	free(m->hrec);
 	free(m->tenant_id);
 	free(m->mail_from);
 	free(m);

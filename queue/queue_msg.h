@@ -34,6 +34,10 @@ struct qmsg {
 	size_t pending;		/* recipients not final */
 	size_t ntasks;		/* live scheduler tasks (queue_sched.c) */
 	struct qrcpt *rcpts;
+	uint8_t *hrec;		/* packed header log record, loaded on the
+				 * first outcome (queue_hlog.c), or NULL */
+	size_t hlen;
+	int hdirty;		/* hrec changed since it was last saved */
 };
 
 /* qmsg_new - a message with every recipient pending; NULL on malloc failure */

@@ -21,12 +21,14 @@
  * that cannot be read defers the task (warning); a push that fails takes the
  * relay's credits away until it sends more (warning).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
 
 #include "clock.h"
 #include "log.h"
+#include "queue_heap.h"
 #include "queue_msg.h"
 #include "queue_sched.h"
 #include "queue_store.h"
@@ -46,10 +48,9 @@ struct qtask {
 	uint32_t *idx;		/* recipient indices in msg */
 	size_t nidx;
 	enum qtask_state state;
-	uint64_t due_ms;	/* lease end (LEASED) or retry time (WAIT) */
+	struct qheap_node due;	/* lease end (LEASED) or retry time (WAIT) */
 	uint32_t attempt;
 	struct qrelay *relay;	/* LEASED only */
-	size_t heap_pos;
 	struct qtask *hnext;	/* task id hash chain */
 	TAILQ_ENTRY(qtask) link;	/* s->ready or relay->leased */
 };
@@ -69,8 +70,7 @@ struct qsched {
 	struct qsched_io io;
 	uint64_t next_task_id;
 	struct qtask_list ready;
-	struct qtask **heap;	/* min-heap on due_ms: LEASED and WAIT tasks */
-	size_t nheap, capheap;
+	struct qheap timer;	/* LEASED and WAIT tasks by due time */
 	struct qtask **hash;	/* task id -> task */
 	size_t nhash, nbuckets;
 	struct qrelay **relays;
@@ -78,75 +78,6 @@ struct qsched {
 	uint64_t messages, rcpts_pending, nready, nleased, nwait;
 	uint64_t delivered_total, failed_total, deferred_total;
 };
-
-/* ---- timer heap ---- */
-
-/* heap_swap - exchange two heap slots, keeping heap_pos right */
-static void
-heap_swap(struct qsched *s, size_t a, size_t b)
-{
-	struct qtask *t = s->heap[a];
-
-	s->heap[a] = s->heap[b];
-	s->heap[b] = t;
-	s->heap[a]->heap_pos = a;
-	s->heap[b]->heap_pos = b;
-}
-
-/* heap_up - restore order from slot I towards the root */
-static void
-heap_up(struct qsched *s, size_t i)
-{
-	while (i > 0 && s->heap[(i - 1) / 2]->due_ms > s->heap[i]->due_ms) {
-		heap_swap(s, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-/* heap_down - restore order from slot I towards the leaves */
-static void
-heap_down(struct qsched *s, size_t i)
-{
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < s->nheap && s->heap[l]->due_ms < s->heap[m]->due_ms)
-			m = l;
-		if (r < s->nheap && s->heap[r]->due_ms < s->heap[m]->due_ms)
-			m = r;
-		if (m == i)
-			return;
-		heap_swap(s, i, m);
-		i = m;
-	}
-}
-
-/* heap_push - add T (due_ms set) */
-static void
-heap_push(struct qsched *s, struct qtask *t)
-{
-	if (s->nheap == s->capheap) {
-		s->capheap = s->capheap ? s->capheap * 2 : 256;
-		s->heap = realloc(s->heap, s->capheap * sizeof(*s->heap));
-		if (s->heap == NULL)
-			panic("queue_sched: out of memory");
-	}
-	t->heap_pos = s->nheap;
-	s->heap[s->nheap++] = t;
-	heap_up(s, t->heap_pos);
-}
-
-/* heap_remove - take T out of the heap */
-static void
-heap_remove(struct qsched *s, struct qtask *t)
-{
-	size_t i = t->heap_pos;
-
-	if (i != --s->nheap) {
-		heap_swap(s, i, s->nheap);
-		heap_down(s, i);
-		heap_up(s, i);
-	}
-}
 
 /* ---- task id hash ---- */
 
@@ -231,11 +162,11 @@ task_unlink(struct qsched *s, struct qtask *t)
 	case QTASK_LEASED:
 		TAILQ_REMOVE(&t->relay->leased, t, link);
 		t->relay = NULL;
-		heap_remove(s, t);
+		qheap_remove(&s->timer, &t->due);
 		s->nleased--;
 		break;
 	case QTASK_WAIT:
-		heap_remove(s, t);
+		qheap_remove(&s->timer, &t->due);
 		s->nwait--;
 		break;
 	}
@@ -258,8 +189,8 @@ static void
 task_set_wait(struct qsched *s, struct qtask *t, uint64_t due)
 {
 	t->state = QTASK_WAIT;
-	t->due_ms = due;
-	heap_push(s, t);
+	t->due.due_ms = due;
+	qheap_push(&s->timer, &t->due);
 	s->nwait++;
 }
 
@@ -269,9 +200,9 @@ task_set_leased(struct qsched *s, struct qtask *t, struct qrelay *r)
 {
 	t->state = QTASK_LEASED;
 	t->relay = r;
-	t->due_ms = clock_now_ms() + s->cfg.lease_ms;
+	t->due.due_ms = clock_now_ms() + s->cfg.lease_ms;
 	TAILQ_INSERT_TAIL(&r->leased, t, link);
-	heap_push(s, t);
+	qheap_push(&s->timer, &t->due);
 	s->nleased++;
 }
 
@@ -351,12 +282,12 @@ msg_take(struct qsched *s, struct qmsg *m)
 	msg_schedule(s, m);
 }
 
-/* msg_final - every recipient of M is final: remove it. The header log
- * record (issue 6) is to be written here, before the body goes. */
+/* msg_final - every recipient of M is final: remove it (its header log
+ * record stays; the io outcome calls kept it up to date) */
 static void
 msg_final(struct qsched *s, struct qmsg *m)
 {
-	s->io.remove(s->io.arg, m->qid);
+	s->io.remove(s->io.arg, m);
 	s->messages--;
 	qmsg_free(m);
 }
@@ -374,7 +305,7 @@ msg_save(struct qsched *s, struct qmsg *m)
 	}
 	if (qmsg_state_encode(m, &buf, &len) < 0)
 		panic("queue_sched: out of memory");
-	s->io.save_state(s->io.arg, m->qid, buf, len);
+	s->io.save_state(s->io.arg, m, buf, len);
 	free(buf);
 }
 
@@ -393,8 +324,7 @@ rcpt_final(struct qsched *s, struct qmsg *m, uint32_t i, enum qrcpt_state st,
 		return;
 	}
 	s->failed_total++;
-	/* a bounce to the envelope sender is issue 5: logged for now */
-	log_info("%s bounce pending: from=<%s> to=<%s> reply=\"%s\"", m->qid,
+	log_info("%s failed: from=<%s> to=<%s> reply=\"%s\"", m->qid,
 	    m->mail_from, m->rcpts[i].addr, reply ? reply : "");
 }
 
@@ -433,18 +363,18 @@ rcpt_apply(struct qsched *s, struct qmsg *m, uint32_t i,
     const Ph__RecipientResult *r)
 {
 	const char *reply = r != NULL ? r->reply : REPLY_NO_RESULT;
+	int pending = 0;
 
-	if (r != NULL && r->outcome == PH__OUTCOME__OUTCOME_DELIVERED) {
+	if (r != NULL && (r->outcome == PH__OUTCOME__OUTCOME_DELIVERED ||
+	    r->outcome == PH__OUTCOME__OUTCOME_FAILED)) {
 		m->rcpts[i].attempts++;
-		rcpt_final(s, m, i, QRCPT_DELIVERED, reply);
-		return 0;
+		rcpt_final(s, m, i, r->outcome == PH__OUTCOME__OUTCOME_DELIVERED ?
+		    QRCPT_DELIVERED : QRCPT_FAILED, reply);
+	} else if ((pending = rcpt_defer(s, m, i)) == 0) {
+		reply = REPLY_EXPIRED;
 	}
-	if (r != NULL && r->outcome == PH__OUTCOME__OUTCOME_FAILED) {
-		m->rcpts[i].attempts++;
-		rcpt_final(s, m, i, QRCPT_FAILED, reply);
-		return 0;
-	}
-	return rcpt_defer(s, m, i);
+	s->io.outcome(s->io.arg, m, i, r, reply);
+	return pending;
 }
 
 /* result_for - the result for recipient I in RES, NULL when absent */
@@ -464,10 +394,11 @@ task_finish(struct qsched *s, struct qtask *t, const Ph__TaskResult *res)
 {
 	struct qmsg *m = t->msg;
 	uint32_t *left = malloc(t->nidx * sizeof(*left));
+	uint32_t *failed = malloc(t->nidx * sizeof(*failed));
 	uint64_t due = 0;
-	size_t n = 0;
+	size_t n = 0, nf = 0;
 
-	if (left == NULL)
+	if (left == NULL || failed == NULL)
 		panic("queue_sched: out of memory");
 	for (size_t k = 0; k < t->nidx; k++) {
 		uint32_t i = t->idx[k];
@@ -477,12 +408,17 @@ task_finish(struct qsched *s, struct qtask *t, const Ph__TaskResult *res)
 			if (n == 0 || m->rcpts[i].next_ms < due)
 				due = m->rcpts[i].next_ms;
 			left[n++] = i;
+		} else if (m->rcpts[i].state == QRCPT_FAILED) {
+			failed[nf++] = i;
 		}
 	}
 	task_free(s, t);
 	if (n > 0)
 		task_new(s, m, left, n, due);
+	if (nf > 0)
+		s->io.failed(s->io.arg, m, failed, nf);
 	free(left);
+	free(failed);
 	msg_save(s, m);
 }
 
@@ -677,7 +613,7 @@ qsched_free(struct qsched *s)
 		}
 	}
 	free(s->hash);
-	free(s->heap);
+	qheap_clear(&s->timer);
 	for (size_t i = 0; i < s->nrelays; i++) {
 		free(s->relays[i]->id);
 		free(s->relays[i]);
@@ -772,9 +708,11 @@ void
 qsched_tick(struct qsched *s)
 {
 	uint64_t now = clock_now_ms();
+	struct qheap_node *top;
 	struct qtask *t;
 
-	while (s->nheap > 0 && (t = s->heap[0])->due_ms <= now) {
+	while ((top = qheap_top(&s->timer)) != NULL && top->due_ms <= now) {
+		t = (struct qtask *)((char *)top - offsetof(struct qtask, due));
 		if (t->state == QTASK_LEASED)
 			log_info("%s task %llu: lease of relay %s expired",
 			    t->msg->qid, (unsigned long long)t->id,

@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "queue.pb-c.h"
 
+struct qmsg;
 struct qsched;
 struct queue_store;
 
@@ -33,11 +34,21 @@ struct qsched_cfg {
 struct qsched_io {
 	/* push - send ENV (a DeliveryTask) to relay PEER; 0 or -1 */
 	int (*push)(void *arg, const struct zpeer *peer, Ph__Envelope *env);
-	/* save_state - persist the s/ record of QID (not necessarily synced) */
-	void (*save_state)(void *arg, const char *qid, const void *state,
+	/* save_state - persist the s/ record of M (not necessarily synced) */
+	void (*save_state)(void *arg, struct qmsg *m, const void *state,
 	    size_t len);
-	/* remove - every recipient of QID is final: delete the message */
-	void (*remove)(void *arg, const char *qid);
+	/* remove - every recipient of M is final: delete the message (M is
+	 * freed after the call) */
+	void (*remove)(void *arg, struct qmsg *m);
+	/* outcome - recipient I of M got result R (NULL: none); REPLY is
+	 * R's reply or the local reason; m->rcpts[i].state is the state
+	 * after it (PENDING: deferred) */
+	void (*outcome)(void *arg, struct qmsg *m, uint32_t i,
+	    const Ph__RecipientResult *r, const char *reply);
+	/* failed - the N recipients IDX of M just failed (after their
+	 * outcome calls, before M is saved or removed): bounce them */
+	void (*failed)(void *arg, struct qmsg *m, const uint32_t *idx,
+	    size_t n);
 	void *arg;
 };
 

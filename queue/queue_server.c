@@ -11,22 +11,31 @@
  *   shard    -> DeliveryTask        pushed to a relay, one per credit
  *   relay    -> TaskResult          per-recipient outcomes (idempotent) + credits
  *   any      -> QueueStatsRequest   <- QueueStats
+ *   phctl    -> HeaderLogQuery      <- HeaderLogReply (records not expired)
+ *   phctl    -> QueueCompact        <- Status, once flushed and compacted
+ * and as a client of ph-control (endpoints.control):
+ *   shard    -> PolicyPut           a HARDBOUNCE suppression (queue_bounce.c)
  *
  * Setup order: config, store, writer thread, scheduler, recovery of every
- * message not final, socket, timer, READY, loop. An enqueue goes to the
- * writer thread (queue_commit.c, group commit); its reply and its scheduling
- * happen when the batch comes back to the loop. State changes from the
- * scheduler take the same path, without replies.
+ * message not final, sockets, timers, READY, loop. Every write goes to the
+ * writer thread (queue_write.c, queue_commit.c: group commit); an enqueue's
+ * reply and its scheduling happen when its batch comes back to the loop.
+ * Outcomes update the message's header log record in memory; the record is
+ * written with the message's next state write or its delete. Failed
+ * recipients are bounced (queue_bounce.c).
+ *
+ * A header log search by anything but a queue id scans the shard's whole
+ * log on the loop thread: fine for an operator's query, not for traffic.
  *
  * DIAGNOSTICS: a bad config, a database that cannot be opened or an
- * endpoint that cannot be bound is fatal. A failed write answers the
- * enqueues of its batch with ERR_STORAGE. Malformed stored records are
+ * endpoint that cannot be bound is fatal. Malformed stored records are
  * skipped with a warning (and kept on disk). Unexpected messages get a
  * warning and, when they expect a reply, ERR_BAD_REQUEST.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -35,32 +44,14 @@
 #include "proc.h"
 #include "queue.h"
 #include "queue_commit.h"
+#include "queue_hlog.h"
 #include "queue_msg.h"
 #include "queue_sched.h"
+#include "queue_shard.h"
 #include "queue_store.h"
 #include "rpc.h"
 
 #define TICK_MS 200
-
-struct queue {
-	struct proc *proc;
-	struct queue_conf conf;
-	struct ph_endpoints ep;
-	char shard[32];
-	struct queue_store *store;
-	struct qcommit *commit;
-	struct qsched *sched;
-	struct rpc_server *srv;
-	struct event *tick;
-	int closing;		/* stopping: the writer drains, nothing new */
-	uint64_t enqueued_total;
-};
-
-/* qenq - an enqueue waiting for its synced write */
-struct qenq {
-	struct zpeer peer;
-	Ph__Envelope *req;
-};
 
 /* ---- scheduler io ---- */
 
@@ -73,140 +64,75 @@ io_push(void *arg, const struct zpeer *peer, Ph__Envelope *env)
 	return rpc_push(q->srv, peer, env);
 }
 
-/* io_submit - a state or delete job for the writer */
+/* hlog_flush - write M's header log record when it changed */
 static void
-io_submit(struct queue *q, enum qjob_kind kind, const char *qid,
-    const void *data, size_t len)
+hlog_flush(struct queue *q, struct qmsg *m)
 {
-	uint8_t *copy = NULL;
-	struct qjob *job;
-
-	if (q->closing)
-		return;		/* at-least-once: redone after the restart */
-	if (len > 0 && (copy = malloc(len)) == NULL)
-		panic("queue: out of memory");
-	if (len > 0)
-		memcpy(copy, data, len);
-	job = qjob_new(kind, qid, copy, len);
-	if (job == NULL)
-		panic("queue: out of memory");
-	qcommit_submit(q->commit, job);
+	if (!m->hdirty || m->hrec == NULL)
+		return;
+	queue_submit(q, QJOB_HLOG, m->qid, m->hrec, m->hlen, m->received_ms);
+	m->hdirty = 0;
 }
 
-/* io_save_state - persist a message's recipient states */
+/* io_save_state - persist a message's recipient states (and its record) */
 static void
-io_save_state(void *arg, const char *qid, const void *state, size_t len)
-{
-	io_submit(arg, QJOB_STATE, qid, state, len);
-}
-
-/* io_remove - delete a final message (the header log goes before, issue 6) */
-static void
-io_remove(void *arg, const char *qid)
-{
-	io_submit(arg, QJOB_DELETE, qid, NULL, 0);
-}
-
-/* ---- enqueue ---- */
-
-/* enqueue_reply - EnqueueReply ok with the queue id */
-static void
-enqueue_reply(struct queue *q, const struct zpeer *peer, uint64_t request_id,
-    const char *qid)
-{
-	Ph__Envelope env;
-	Ph__EnqueueReply rep = PH__ENQUEUE_REPLY__INIT;
-	Ph__Status st;
-
-	msg_init(&env);
-	msg_status_ok(&st);
-	rep.status = &st;
-	rep.queue_id = (char *)qid;
-	env.body_case = PH__ENVELOPE__BODY_ENQUEUE_REPLY;
-	env.enqueue_reply = &rep;
-	rpc_reply(q->srv, peer, request_id, &env);
-}
-
-/* enqueue_done - the synced write of an enqueue came back */
-static void
-enqueue_done(struct queue *q, struct qjob *job)
-{
-	struct qenq *e = job->owner;
-	Ph__EnqueueRequest *req = e->req->enqueue_request;
-
-	if (job->status < 0) {
-		rpc_reply_status(q->srv, &e->peer, e->req->request_id,
-		    PH__ERROR_CODE__ERR_STORAGE, "could not persist the message");
-	} else {
-		enqueue_reply(q, &e->peer, e->req->request_id, job->qid);
-		q->enqueued_total++;
-		/* while closing it is on disk and recovered at the next start */
-		if (!q->closing && qsched_add(q->sched, job->qid, req) < 0)
-			log_warnx("%s: no memory to schedule it now, it is "
-			    "scheduled at the next start", job->qid);
-	}
-	msg_free(e->req);
-	free(e);
-}
-
-/* queue_on_job - a job the writer finished (loop thread) */
-static void
-queue_on_job(void *arg, struct qjob *job)
+io_save_state(void *arg, struct qmsg *m, const void *state, size_t len)
 {
 	struct queue *q = arg;
 
-	if (job->kind == QJOB_ENQUEUE)
-		enqueue_done(q, job);
-	qjob_free(job);
+	hlog_flush(q, m);
+	queue_submit(q, QJOB_STATE, m->qid, state, len, 0);
 }
 
-/* enqueue_check - validate REQ; NULL when fine, else the error text */
-static const char *
-enqueue_check(const Ph__EnqueueRequest *req)
-{
-	if (req->n_rcpts == 0)
-		return "no recipients";
-	for (size_t i = 0; i < req->n_rcpts; i++)
-		if (req->rcpts[i] == NULL || req->rcpts[i][0] == '\0')
-			return "empty recipient";
-	return NULL;
-}
-
-/* queue_on_enqueue - give the message to the writer; the reply comes later.
- * Takes ENV. */
+/* io_remove - delete a final message; its header log record stays */
 static void
-queue_on_enqueue(struct queue *q, const struct zpeer *peer, Ph__Envelope *env)
+io_remove(void *arg, struct qmsg *m)
 {
-	Ph__EnqueueRequest *req = env->enqueue_request;
-	const char *bad = enqueue_check(req);
-	struct qenq *e;
-	struct qjob *job;
-	uint8_t *meta;
-	size_t mlen;
-	char qid[33];
+	struct queue *q = arg;
 
-	if (bad != NULL) {
-		rpc_reply_status(q->srv, peer, env->request_id,
-		    PH__ERROR_CODE__ERR_BAD_REQUEST, bad);
-		msg_free(env);
-		return;
-	}
-	if (req->received_ms == 0)
-		req->received_ms = clock_now_ms();
-	id_new(qid);
-	e = malloc(sizeof(*e));
-	if (e == NULL || qmsg_pack_meta(req, &meta, &mlen) < 0 ||
-	    (job = qjob_new(QJOB_ENQUEUE, qid, meta, mlen)) == NULL)
-		panic("queue: out of memory");
-	e->peer = *peer;
-	e->req = env;
-	job->body = req->body.data;
-	job->blen = req->body.len;
-	job->owner = e;
-	qcommit_submit(q->commit, job);
+	hlog_flush(q, m);
+	queue_submit(q, QJOB_DELETE, m->qid, NULL, 0, 0);
 }
 
-/* ---- stats, dispatch ---- */
+/* hlog_load - M's record from the store (written with the message) */
+static int
+hlog_load(struct queue *q, struct qmsg *m)
+{
+	void *rec = NULL;
+	size_t len = 0;
+
+	if (queue_store_get_hlog(q->store, m->qid, 0, &rec, &len) != 0) {
+		log_warnx("%s: no header log record to update", m->qid);
+		return -1;
+	}
+	m->hrec = rec;
+	m->hlen = len;
+	return 0;
+}
+
+/* io_outcome - an attempt of one recipient into the header log record */
+static void
+io_outcome(void *arg, struct qmsg *m, uint32_t i, const Ph__RecipientResult *r,
+    const char *reply)
+{
+	struct queue *q = arg;
+
+	if (m->hrec == NULL && hlog_load(q, m) < 0)
+		return;
+	if (qhlog_outcome(m, i, r, reply, clock_now_ms()) < 0)
+		log_warnx("%s: header log record not updated", m->qid);
+	else
+		m->hdirty = 1;
+}
+
+/* io_failed - recipients that failed: bounce */
+static void
+io_failed(void *arg, struct qmsg *m, const uint32_t *idx, size_t n)
+{
+	queue_bounce(arg, m, idx, n);
+}
+
+/* ---- requests ---- */
 
 /* queue_on_stats - QueueStats */
 static void
@@ -222,6 +148,29 @@ queue_on_stats(struct queue *q, const struct zpeer *peer, uint64_t request_id)
 	env.body_case = PH__ENVELOPE__BODY_QUEUE_STATS;
 	env.queue_stats = &st;
 	rpc_reply(q->srv, peer, request_id, &env);
+}
+
+/* queue_on_hlog_query - HeaderLogReply with the matching records */
+static void
+queue_on_hlog_query(struct queue *q, const struct zpeer *peer,
+    uint64_t request_id, const Ph__HeaderLogQuery *hq)
+{
+	Ph__Envelope env;
+	Ph__HeaderLogReply rep = PH__HEADER_LOG_REPLY__INIT;
+	Ph__Status st;
+
+	if (qhlog_query(q->store, (uint64_t)q->conf.header_retention_ms, hq,
+	    &rep) < 0)
+		msg_status_err(&st, PH__ERROR_CODE__ERR_STORAGE,
+		    "cannot read the header log");
+	else
+		msg_status_ok(&st);
+	rep.status = &st;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_HEADER_LOG_REPLY;
+	env.header_log_reply = &rep;
+	rpc_reply(q->srv, peer, request_id, &env);
+	qhlog_reply_clear(&rep);
 }
 
 /* queue_on_unexpected - a message this service does not take */
@@ -258,6 +207,13 @@ queue_on_request(void *arg, struct rpc_server *srv, const struct zpeer *peer,
 	case PH__ENVELOPE__BODY_QUEUE_STATS_REQUEST:
 		queue_on_stats(q, peer, env->request_id);
 		break;
+	case PH__ENVELOPE__BODY_HEADER_LOG_QUERY:
+		queue_on_hlog_query(q, peer, env->request_id,
+		    env->header_log_query);
+		break;
+	case PH__ENVELOPE__BODY_QUEUE_COMPACT:
+		queue_on_compact(q, peer, env->request_id);
+		break;
 	default:
 		queue_on_unexpected(q, peer, env);
 		break;
@@ -272,6 +228,14 @@ queue_on_tick(evutil_socket_t fd, short what, void *arg)
 	struct queue *q = arg;
 
 	qsched_tick(q->sched);
+}
+
+/* queue_on_compact_timer - the periodic compaction (expired header records
+ * and deleted bodies leave the disk even without an operator) */
+static void
+queue_on_compact_timer(evutil_socket_t fd, short what, void *arg)
+{
+	queue_on_compact(arg, NULL, 0);
 }
 
 /* ---- setup ---- */
@@ -302,19 +266,34 @@ queue_recover(struct queue *q)
 	    (unsigned long long)st.recipients_pending);
 }
 
+/* queue_hostname - [queue] hostname, or the system's name */
+static void
+queue_hostname(struct queue *q)
+{
+	if (q->conf.hostname != NULL && q->conf.hostname[0] != '\0')
+		snprintf(q->hostname, sizeof(q->hostname), "%s",
+		    q->conf.hostname);
+	else if (gethostname(q->hostname, sizeof(q->hostname) - 1) < 0 ||
+	    q->hostname[0] == '\0')
+		snprintf(q->hostname, sizeof(q->hostname), "localhost");
+}
+
 /* queue_open - config, store, writer, scheduler */
 static void
 queue_open(struct queue *q, struct proc *p)
 {
 	struct qsched_cfg sc;
-	struct qsched_io io = { io_push, io_save_state, io_remove, q };
+	struct qsched_io io = { io_push, io_save_state, io_remove, io_outcome,
+	    io_failed, q };
 	char *err = NULL;
 
 	q->proc = p;
 	if (queue_conf_load(&q->conf, p->cfg, &err) < 0)
 		fatalx("%s", err ? err : "[queue]: bad configuration");
 	snprintf(q->shard, sizeof(q->shard), "queue-%d", p->instance);
-	q->store = queue_store_rocksdb_open(q->conf.db_dir, &err);
+	queue_hostname(q);
+	q->store = queue_store_rocksdb_open(q->conf.db_dir,
+	    (uint64_t)q->conf.header_retention_ms, &err);
 	if (q->store == NULL)
 		fatalx("%s: %s", q->conf.db_dir, err ? err : "cannot open");
 	q->commit = qcommit_new(p->base, q->store, (size_t)q->conf.batch_max,
@@ -331,11 +310,29 @@ queue_open(struct queue *q, struct proc *p)
 		fatalx("out of memory");
 }
 
-/* queue_listen - bind the shard's endpoint and start the timer */
+/* queue_timers - the scheduler's tick and the periodic compaction */
+static void
+queue_timers(struct queue *q)
+{
+	struct timeval tv = { 0, TICK_MS * 1000 };
+	struct timeval ct = { q->conf.compact_interval_ms / 1000,
+	    (q->conf.compact_interval_ms % 1000) * 1000 };
+
+	q->tick = event_new(q->proc->base, -1, EV_PERSIST, queue_on_tick, q);
+	if (q->tick == NULL || event_add(q->tick, &tv) < 0)
+		fatalx("cannot start the timer");
+	if (q->conf.compact_interval_ms == 0)
+		return;
+	q->compact_timer = event_new(q->proc->base, -1, EV_PERSIST,
+	    queue_on_compact_timer, q);
+	if (q->compact_timer == NULL || event_add(q->compact_timer, &ct) < 0)
+		fatalx("cannot start the compaction timer");
+}
+
+/* queue_listen - bind the shard's endpoint, reach ph-control, timers */
 static void
 queue_listen(struct queue *q)
 {
-	struct timeval tv = { 0, TICK_MS * 1000 };
 	char *err = NULL;
 	const char *endpoint;
 
@@ -345,11 +342,12 @@ queue_listen(struct queue *q)
 	q->srv = rpc_server_new(q->proc->base, endpoint, queue_on_request, q);
 	if (q->srv == NULL)
 		fatalx("cannot bind %s", endpoint);
+	q->control = rpc_client_new(q->proc->base, q->ep.control, NULL);
+	if (q->control == NULL)
+		fatalx("cannot connect to %s", q->ep.control);
 	log_info("shard %s on %s, database %s", q->shard, endpoint,
 	    q->conf.db_dir);
-	q->tick = event_new(q->proc->base, -1, EV_PERSIST, queue_on_tick, q);
-	if (q->tick == NULL || event_add(q->tick, &tv) < 0)
-		fatalx("cannot start the timer");
+	queue_timers(q);
 }
 
 /* queue_close - drain the writer (its replies still go out), free all */
@@ -359,6 +357,9 @@ queue_close(struct queue *q)
 	q->closing = 1;
 	qcommit_free(q->commit);
 	event_free(q->tick);
+	if (q->compact_timer != NULL)
+		event_free(q->compact_timer);
+	rpc_client_free(q->control);
 	rpc_server_free(q->srv);
 	qsched_free(q->sched);
 	queue_store_close(q->store);

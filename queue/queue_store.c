@@ -1,7 +1,8 @@
 /*
  * queue_store - the key layout of a queue shard over the backend vtable
  * (see queue_store.h): message metadata, body and recipient state of one
- * message live under m/, b/ and s/ followed by its queue id.
+ * message live under m/, b/ and s/ followed by its queue id; its header log
+ * record under h/, with the time it expires from.
  *
  * DIAGNOSTICS: nothing is fatal here; a message whose state cannot be read
  * during a load is reported by the caller through the load callback's return.
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "queue_store.h"
 
 #define KEY_MAX 80
@@ -134,4 +136,109 @@ queue_store_load(struct queue_store *st, queue_load_cb cb, void *arg)
 	struct load_ctx ctx = { st, cb, arg };
 
 	return st->ops->scan(st, "m/", load_one, &ctx);
+}
+
+/* ---- header log ---- */
+
+#define HLOG_TIME 8
+
+struct hlog_scan {
+	uint64_t retention_ms, now;
+	queue_hlog_cb cb;
+	void *arg;
+};
+
+/* hlog_time - the received_ms prefix of a stored h/ value */
+static uint64_t
+hlog_time(const uint8_t *v)
+{
+	uint64_t t = 0;
+
+	for (int i = HLOG_TIME - 1; i >= 0; i--)
+		t = t << 8 | v[i];
+	return t;
+}
+
+/* queue_store_expired - an h/ key whose time plus retention has passed */
+int
+queue_store_expired(const char *key, size_t klen, const void *val,
+    size_t vlen, uint64_t retention_ms, uint64_t now_ms)
+{
+	if (klen < 2 || key[0] != 'h' || key[1] != '/' || retention_ms == 0)
+		return 0;
+	if (vlen < HLOG_TIME)
+		return 1;	/* not ours to keep: malformed */
+	return hlog_time(val) + retention_ms <= now_ms;
+}
+
+/* queue_store_put_hlog - "h/<qid>" = time + record */
+void
+queue_store_put_hlog(struct queue_store *st, struct queue_batch *b,
+    const char *qid, uint64_t received_ms, const void *rec, size_t len)
+{
+	char key[KEY_MAX];
+	uint8_t *v = malloc(HLOG_TIME + len);
+
+	if (v == NULL)
+		return;		/* the batch then lacks it: a log, not mail */
+	for (int i = 0; i < HLOG_TIME; i++)
+		v[i] = (uint8_t)(received_ms >> (8 * i));
+	if (len > 0)
+		memcpy(v + HLOG_TIME, rec, len);
+	store_key(key, 'h', qid);
+	st->ops->batch_put(b, key, v, HLOG_TIME + len);
+	free(v);
+}
+
+/* queue_store_get_hlog - one live record, its time prefix stripped */
+int
+queue_store_get_hlog(struct queue_store *st, const char *qid,
+    uint64_t retention_ms, void **rec, size_t *len)
+{
+	char key[KEY_MAX];
+	int rc;
+
+	store_key(key, 'h', qid);
+	rc = st->ops->get(st, key, rec, len);
+	if (rc != 0)
+		return rc;
+	if (queue_store_expired(key, strlen(key), *rec, *len, retention_ms,
+	    clock_now_ms())) {
+		free(*rec);
+		*rec = NULL;
+		return 1;
+	}
+	*len -= HLOG_TIME;
+	memmove(*rec, (uint8_t *)*rec + HLOG_TIME, *len);
+	return 0;
+}
+
+/* hlog_one - a scanned h/ record: skip it when expired */
+static int
+hlog_one(void *arg, const char *key, const void *val, size_t len)
+{
+	struct hlog_scan *hs = arg;
+
+	if (queue_store_expired(key, strlen(key), val, len, hs->retention_ms,
+	    hs->now))
+		return 0;
+	return hs->cb(hs->arg, key + 2, (const uint8_t *)val + HLOG_TIME,
+	    len - HLOG_TIME);
+}
+
+/* queue_store_scan_hlog - every live record */
+int
+queue_store_scan_hlog(struct queue_store *st, uint64_t retention_ms,
+    queue_hlog_cb cb, void *arg)
+{
+	struct hlog_scan hs = { retention_ms, clock_now_ms(), cb, arg };
+
+	return st->ops->scan(st, "h/", hlog_one, &hs);
+}
+
+/* queue_store_compact - flush and compact the whole store */
+int
+queue_store_compact(struct queue_store *st)
+{
+	return st->ops->compact(st);
 }

@@ -7,8 +7,14 @@
  *   m/<queue_id>  message metadata: a packed EnqueueRequest with body empty
  *   b/<queue_id>  message body (bytes as received)
  *   s/<queue_id>  recipient states (queue_msg.c encodes it); absent = all pending
- * A message is written (m/ and b/) in one batch with a synced write; state
- * updates and the final delete of all three keys are later batches.
+ *   h/<queue_id>  header log record: received_ms (u64, little endian) then a
+ *                 packed HeaderRecord (queue_hlog.c); outlives the message
+ *                 and expires header_retention after received_ms
+ * A message is written (m/, b/ and h/) in one batch with a synced write;
+ * state and header log updates and the final delete of m/, b/ and s/ are
+ * later batches. Expired h/ records are dropped by the RocksDB backend's
+ * compaction filter and never returned by the readers below, even before a
+ * compaction ran (times from clock_now_ms()).
  *
  * All functions return 0 or -1; get returns 1 when the key is absent.
  * A backend is safe to use from two threads (the loop reads, the writer writes).
@@ -39,6 +45,9 @@ struct queue_store_ops {
 	    size_t *len);
 	int (*scan)(struct queue_store *st, const char *prefix,
 	    queue_scan_cb cb, void *arg);
+	/* compact - flush the memtables and compact everything (deleted
+	 * bodies leave the data files, old WAL files are deleted) */
+	int (*compact)(struct queue_store *st);
 	void (*close)(struct queue_store *st);
 };
 
@@ -47,9 +56,11 @@ struct queue_store {
 	const struct queue_store_ops *ops;
 };
 
-/* queue_store_rocksdb_open - open (create) the database in DIR; NULL on error
- * with a message in *err (malloc'd) */
-struct queue_store *queue_store_rocksdb_open(const char *dir, char **err);
+/* queue_store_rocksdb_open - open (create) the database in DIR, h/ records
+ * expiring HLOG_RETENTION_MS after they were received (0 = never); NULL on
+ * error with a message in *err (malloc'd) */
+struct queue_store *queue_store_rocksdb_open(const char *dir,
+    uint64_t hlog_retention_ms, char **err);
 struct queue_store *queue_store_mem_new(void);
 void queue_store_close(struct queue_store *st);
 
@@ -67,6 +78,26 @@ void queue_store_del_message(struct queue_store *st, struct queue_batch *b,
 /* queue_store_get_body - *DATA malloc'd; 0, 1 absent, -1 error */
 int queue_store_get_body(struct queue_store *st, const char *qid, void **data,
     size_t *len);
+
+/* queue_store_put_hlog - the header log record of QID (REC is packed) */
+void queue_store_put_hlog(struct queue_store *st, struct queue_batch *b,
+    const char *qid, uint64_t received_ms, const void *rec, size_t len);
+/* queue_store_get_hlog - the record of QID unless expired after RETENTION_MS
+ * (0 = never); *REC malloc'd. 0, 1 absent or expired, -1 error */
+int queue_store_get_hlog(struct queue_store *st, const char *qid,
+    uint64_t retention_ms, void **rec, size_t *len);
+/* queue_hlog_cb - one live record; return -1 to stop */
+typedef int (*queue_hlog_cb)(void *arg, const char *qid, const void *rec,
+    size_t len);
+/* queue_store_scan_hlog - every record not expired, in queue id order */
+int queue_store_scan_hlog(struct queue_store *st, uint64_t retention_ms,
+    queue_hlog_cb cb, void *arg);
+/* queue_store_expired - the stored KEY/VAL is an h/ record past
+ * RETENTION_MS at NOW_MS (the compaction filter's and the readers' test) */
+int queue_store_expired(const char *key, size_t klen, const void *val,
+    size_t vlen, uint64_t retention_ms, uint64_t now_ms);
+/* queue_store_compact - see queue_store_ops.compact */
+int queue_store_compact(struct queue_store *st);
 
 /* queue_load_cb - one stored message; STATE is NULL when none was written */
 typedef int (*queue_load_cb)(void *arg, const char *qid, const void *meta,

@@ -205,6 +205,13 @@ mem_scan(struct queue_store *st, const char *prefix, queue_scan_cb cb,
 	return rc < 0 ? -1 : 0;
 }
 
+/* mem_compact - nothing on disk to compact */
+static int
+mem_compact(struct queue_store *st)
+{
+	return 0;
+}
+
 /* mem_close - free everything */
 static void
 mem_close(struct queue_store *st)
@@ -228,6 +235,7 @@ static const struct queue_store_ops mem_ops = {
 	.batch_free = mem_batch_free,
 	.get = mem_get,
 	.scan = mem_scan,
+	.compact = mem_compact,
 	.close = mem_close,
 };
 

@@ -6,6 +6,11 @@
  * compression. The WAL stays on: a synced write is what makes an enqueue
  * durable, and group commit (queue_commit.c) makes it cheap.
  *
+ * Header log records (h/) expire through a compaction filter that compares
+ * their time with clock_now_ms() (queue_store_expired); rdb_compact flushes
+ * first, so that a deleted body leaves the memtable, the data files and,
+ * once its WAL file is obsolete, the WAL too.
+ *
  * DIAGNOSTICS: open errors are returned to the caller (fatal there); write
  * and read errors return -1 and are logged by the caller.
  */
@@ -16,6 +21,7 @@
 
 #include <rocksdb/c.h>
 
+#include "clock.h"
 #include "queue_store.h"
 
 struct rdb_store {
@@ -25,6 +31,8 @@ struct rdb_store {
 	rocksdb_writeoptions_t *wsync;
 	rocksdb_writeoptions_t *wnosync;
 	rocksdb_readoptions_t *ropts;
+	rocksdb_compactionfilter_t *filter;
+	uint64_t retention_ms;
 };
 
 struct queue_batch {
@@ -133,6 +141,51 @@ rdb_scan(struct queue_store *st, const char *prefix, queue_scan_cb cb,
 	return rc < 0 ? -1 : 0;
 }
 
+/* rdb_compact - flush the memtables (waiting), then compact every level */
+static int
+rdb_compact(struct queue_store *st)
+{
+	struct rdb_store *r = (struct rdb_store *)st;
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	char *err = NULL;
+
+	rocksdb_flushoptions_set_wait(fo, 1);
+	rocksdb_flush(r->db, fo, &err);
+	rocksdb_flushoptions_destroy(fo);
+	if (err != NULL) {
+		free(err);
+		return -1;
+	}
+	rocksdb_compact_range(r->db, NULL, 0, NULL, 0);
+	return 0;
+}
+
+/* rdb_filter - the compaction filter: 1 drops an expired h/ record */
+static unsigned char
+rdb_filter(void *arg, int level, const char *key, size_t klen,
+    const char *val, size_t vlen, char **nval, size_t *nlen,
+    unsigned char *changed)
+{
+	struct rdb_store *r = arg;
+
+	*changed = 0;
+	return (unsigned char)queue_store_expired(key, klen, val, vlen,
+	    r->retention_ms, clock_now_ms());
+}
+
+/* rdb_filter_destroy - the filter's state is the store: nothing to free */
+static void
+rdb_filter_destroy(void *arg)
+{
+}
+
+/* rdb_filter_name - the filter's name (RocksDB checks it stays the same) */
+static const char *
+rdb_filter_name(void *arg)
+{
+	return "ph-queue-hlog-expiry";
+}
+
 /* rdb_close - close the database */
 static void
 rdb_close(struct queue_store *st)
@@ -144,6 +197,7 @@ rdb_close(struct queue_store *st)
 	rocksdb_writeoptions_destroy(r->wnosync);
 	rocksdb_readoptions_destroy(r->ropts);
 	rocksdb_options_destroy(r->opts);
+	rocksdb_compactionfilter_destroy(r->filter);
 	free(r);
 }
 
@@ -155,6 +209,7 @@ static const struct queue_store_ops rdb_ops = {
 	.batch_free = rdb_batch_free,
 	.get = rdb_get,
 	.scan = rdb_scan,
+	.compact = rdb_compact,
 	.close = rdb_close,
 };
 
@@ -200,7 +255,8 @@ rdb_options(void)
 
 /* queue_store_rocksdb_open - open or create the shard's database in DIR */
 struct queue_store *
-queue_store_rocksdb_open(const char *dir, char **err)
+queue_store_rocksdb_open(const char *dir, uint64_t hlog_retention_ms,
+    char **err)
 {
 	struct rdb_store *r;
 
@@ -212,10 +268,15 @@ queue_store_rocksdb_open(const char *dir, char **err)
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
+	r->retention_ms = hlog_retention_ms;
 	r->opts = rdb_options();
+	r->filter = rocksdb_compactionfilter_create(r, rdb_filter_destroy, rdb_filter,
+	    rdb_filter_name);
+	rocksdb_options_set_compaction_filter(r->opts, r->filter);
 	r->db = rocksdb_open(r->opts, dir, err);
 	if (r->db == NULL) {
 		rocksdb_options_destroy(r->opts);
+		rocksdb_compactionfilter_destroy(r->filter);
 		free(r);
 		return NULL;
 	}

@@ -7,7 +7,8 @@
  * Modules: relay_run (queue flow, credits, hello), relay_task (results and
  * the relayed log), relay_dest (per-destination queues and connection pools),
  * relay_session (SMTP client), relay_dns (c-ares), relay_route (static
- * routes), relay_reply (pure SMTP helpers), relay_tls (STARTTLS).
+ * routes), relay_reply (pure SMTP helpers), relay_tls (STARTTLS),
+ * relay_throttle (per-destination throttles from ph-ratelimiter).
  */
 #ifndef PH_RELAY_H
 #define PH_RELAY_H
@@ -23,6 +24,7 @@ struct proc;
 struct policy;
 struct relay_dns;
 struct relay_dests;
+struct relay_throttle;
 struct rpc_client;
 struct event;
 struct event_base;
@@ -45,6 +47,9 @@ struct relay_config {
 	char *hostname;			/* EHLO name */
 	bool starttls;			/* opportunistic STARTTLS */
 	bool use_policy;		/* routes from ph-control's policy store */
+	long long dest_rate;		/* messages per window per destination, 0 = off */
+	long long dest_conn_rate;	/* new connections per window, 0 = off */
+	long long dest_window_ms;	/* of both throttles (relay_throttle.h) */
 };
 
 /* relay_shard - one queue shard we take tasks from */
@@ -69,6 +74,7 @@ struct relay {
 	struct policy *policy;
 	struct relay_dns *dns;
 	struct relay_dests *dests;
+	struct relay_throttle *throttle;	/* NULL when off */
 	SSL_CTX *tls_ctx;		/* NULL when starttls is off */
 	struct event *hello_timer;
 	struct event *hello_retry;

@@ -22,6 +22,7 @@
 #include "relay_dest.h"
 #include "relay_dns.h"
 #include "relay_session.h"
+#include "relay_throttle.h"
 
 #define DEST_SWEEP_MS 60000	/* forget a destination unused this long */
 
@@ -65,6 +66,7 @@ static void dest_free(void *arg)
 	struct relay_task *t;
 	size_t i;
 
+	relay_throttle_forget(d->owner->relay->throttle, d);
 	for (i = 0; i < d->nsess; i++)
 		relay_session_free(d->sess[i]);
 	while ((t = TAILQ_FIRST(&d->queue))) {
@@ -170,8 +172,6 @@ static void dest_fail_all(struct relay_dest *d, Ph__Outcome o,
 	}
 }
 
-static void dest_pump(struct relay_dest *d);
-
 /* dest_on_resolved - addresses (or the reason there are none) are back */
 static void dest_on_resolved(void *arg, struct relay_addrs *as, bool permanent,
     const char *error)
@@ -191,7 +191,7 @@ static void dest_on_resolved(void *arg, struct relay_addrs *as, bool permanent,
 	relay_addrs_unref(d->addrs);
 	d->addrs = as;
 	d->addrs_until = clock_mono_ms() + (uint64_t)d->owner->relay->cfg.dns_cache_ms;
-	dest_pump(d);
+	relay_dest_pump(d);
 }
 
 /* dest_resolve - start the address lookup of D */
@@ -221,10 +221,12 @@ static void dest_open(struct relay_dest *d)
 	d->sess[d->nsess++] = s;
 }
 
-/* dest_pump - match waiting tasks with idle connections, open more */
-static void dest_pump(struct relay_dest *d)
+/* relay_dest_pump - match waiting tasks with idle connections, open more
+ * (within the destination throttles) */
+void relay_dest_pump(struct relay_dest *d)
 {
 	struct relay *r = d->owner->relay;
+	struct relay_task *t;
 	size_t i;
 
 	d->last_used = clock_mono_ms();
@@ -235,9 +237,11 @@ static void dest_pump(struct relay_dest *d)
 		return;
 	}
 	for (i = 0; i < d->nsess && d->nqueue > 0; i++)
-		if (relay_session_idle(d->sess[i]))
-			relay_session_deliver(d->sess[i], relay_dest_next(d));
-	while (d->nqueue > d->nconnecting && d->nsess < (size_t)r->cfg.max_conns)
+		if (relay_session_idle(d->sess[i]) && (t = relay_dest_next(d)))
+			relay_session_deliver(d->sess[i], t);
+	while (d->nqueue > d->nconnecting && d->nsess < (size_t)r->cfg.max_conns &&
+	    !relay_throttle_waiting(r->throttle, d) &&
+	    relay_throttle_permit(r->throttle, d, THROTTLE_CONN))
 		dest_open(d);
 }
 
@@ -248,7 +252,7 @@ void relay_dests_submit(struct relay_dests *ds, struct relay_task *t)
 
 	TAILQ_INSERT_TAIL(&d->queue, t, entry);
 	d->nqueue++;
-	dest_pump(d);
+	relay_dest_pump(d);
 }
 
 /* relay_dest_session_up - S is established */
@@ -258,15 +262,15 @@ void relay_dest_session_up(struct relay_dest *d, struct relay_session *s)
 		d->nconnecting--;
 }
 
-/* relay_dest_next - pop the next waiting task */
+/* relay_dest_next - pop the next waiting task (none while throttled) */
 struct relay_task *relay_dest_next(struct relay_dest *d)
 {
 	struct relay_task *t = TAILQ_FIRST(&d->queue);
 
-	if (t) {
-		TAILQ_REMOVE(&d->queue, t, entry);
-		d->nqueue--;
-	}
+	if (!t || !relay_throttle_permit(d->owner->relay->throttle, d, THROTTLE_MSG))
+		return NULL;
+	TAILQ_REMOVE(&d->queue, t, entry);
+	d->nqueue--;
 	return t;
 }
 
@@ -303,7 +307,7 @@ void relay_dest_session_gone(struct relay_dest *d, struct relay_session *s,
 		}
 	}
 	if (!error) {
-		dest_pump(d);
+		relay_dest_pump(d);
 		return;
 	}
 	if (d->nconnecting > 0)

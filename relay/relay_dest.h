@@ -21,6 +21,8 @@ struct relay_dests *relay_dests_new(struct relay *r);
 void relay_dests_free(struct relay_dests *ds);
 /* relay_dests_submit - route T to its destination and queue it */
 void relay_dests_submit(struct relay_dests *ds, struct relay_task *t);
+/* relay_dest_pump - give waiting tasks to idle connections, open more */
+void relay_dest_pump(struct relay_dest *d);
 /* relay_dests_sweep - forget destinations unused for a while */
 void relay_dests_sweep(struct relay_dests *ds);
 

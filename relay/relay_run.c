@@ -33,6 +33,7 @@
 #include "relay.h"
 #include "relay_dest.h"
 #include "relay_dns.h"
+#include "relay_throttle.h"
 
 /* run_config - read [relay] into R->cfg */
 static void run_config(struct relay *r)
@@ -58,6 +59,10 @@ static void run_config(struct relay *r)
 		{ "hostname", CFG_STR, 0, -1, "posthaste.localdomain", &c->hostname },
 		{ "starttls", CFG_BOOL, 0, -1, "yes", &c->starttls },
 		{ "use_policy", CFG_BOOL, 0, -1, "yes", &c->use_policy },
+		{ "destination_rate", CFG_INT, 0, 1LL << 40, "0", &c->dest_rate },
+		{ "destination_connections_rate", CFG_INT, 0, 1LL << 40, "0",
+		    &c->dest_conn_rate },
+		{ "destination_window", CFG_MS, 1000, 86400000, "60s", &c->dest_window_ms },
 		{ NULL, 0, 0, 0, NULL, NULL }
 	};
 	char *err = NULL;
@@ -233,6 +238,7 @@ static void run_setup(struct relay *r, const struct ph_endpoints *ep)
 		policy_on_change(r->policy, run_on_policy, r);
 	}
 	r->dests = relay_dests_new(r);
+	r->throttle = relay_throttle_new(r);
 	run_shards(r, ep);
 	r->hello_timer = event_new(r->base, -1, EV_PERSIST, run_on_hello_timer, r);
 	event_add(r->hello_timer, &tv);
@@ -249,6 +255,7 @@ static void run_free(struct relay *r)
 	event_free(r->hello_retry);
 	relay_dns_free(r->dns);
 	relay_dests_free(r->dests);
+	relay_throttle_free(r->throttle);
 	for (i = 0; i < r->nshards; i++)
 		rpc_client_free(r->shards[i].rpc);
 	free(r->shards);

@@ -6,7 +6,14 @@ set -eu
 BUILD_PKGS="cmake make gcc pkg-config libzmq3-dev librocksdb-dev libssl-dev
   libprotobuf-c-dev protobuf-c-compiler libevent-dev libc-ares-dev libjansson-dev
   libinih-dev libopendkim-dev libcmocka-dev openssl"
-TEST_PKGS="postfix swaks python3 python3-aiosmtpd python3-dkim iproute2 procps"
+TEST_PKGS="postfix swaks python3 python3-aiosmtpd python3-dkim iproute2 procps dnsmasq-base"
+# HTTPS tests: the OCI request signer (python3-cryptography) and the OCI
+# TypeScript SDK (node + npm; NodeSource's nodejs bundles npm, Debian's does not)
+TEST_PKGS="$TEST_PKGS python3-cryptography nodejs"
+command -v npm >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS npm"
+# "make fuzz": clang with the libFuzzer runtime; SASL modules for the Postfix
+# client that authenticates to ph-smtpd in the SMTP tests
+TEST_PKGS="$TEST_PKGS clang libclang-rt-14-dev libsasl2-modules"
 
 missing=""
 for p in $BUILD_PKGS $TEST_PKGS; do

@@ -5,9 +5,13 @@
  * functions.
  *
  * Order of the checks for one command: greeting (503), policy replica ready
- * (421 4.4.0, then close), identity (535 Authentication required: a client
- * outside trusted_networks, until AUTH exists), state (the row's 503), the
- * command's own check, then proceed.
+ * (421 4.4.0, then close), identity (535 Authentication required: neither a
+ * trusted client on the relay port nor authenticated), state (the row's
+ * 503), the command's own check, then proceed.
+ *
+ * EHLO: STARTTLS before TLS (no AUTH: research 2.2), AUTH PLAIN LOGIN after
+ * it; PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES always. MAIL FROM must
+ * be an approved sender (smtp_authz), checked once the identity is known.
  *
  * Identity: a trusted client sends as the tenant [smtpd] trusted_tenant
  * (policy_tenant() by id or name). When the policy store has no such tenant,
@@ -21,6 +25,8 @@
 
 #include "log.h"
 #include "policy.h"
+#include "smtp_auth.h"
+#include "smtp_authz.h"
 #include "smtp_cmd.h"
 #include "smtp_commands.h"
 #include "smtp_session.h"
@@ -95,6 +101,10 @@ proceed_helo(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd
 		smtp_reply(s, "250 %s", sd->hostname);
 	} else {
 		smtp_reply(s, "250-%s", sd->hostname);
+		if (!s->tls && sd->tls)
+			smtp_reply(s, "250-STARTTLS");
+		if (s->tls)
+			smtp_reply(s, "250-AUTH PLAIN LOGIN");
 		smtp_reply(s, "250-PIPELINING");
 		smtp_reply(s, "250-SIZE %lld", sd->conf.max_message_size);
 		smtp_reply(s, "250-8BITMIME");
@@ -111,7 +121,7 @@ smtp_resolve_tenant(struct smtp_session *s)
 	const char *name = s->sd->conf.trusted_tenant;
 	const Ph__Tenant *t;
 
-	if (s->ident.resolved || !s->ident.trusted)
+	if (s->ident.resolved || !s->ident.trusted || s->ident.authed)
 		return;
 	s->ident.resolved = true;
 	if ((t = policy_tenant(s->sd->policy, name)) != NULL) {
@@ -164,6 +174,10 @@ check_mail(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_c
 		return -1;
 	}
 	smtp_resolve_tenant(s);
+	if (!smtp_authz_allowed(s, c->path.addr)) {
+		smtp_authz_refuse_mail(s, c->path.addr);
+		return -1;
+	}
 	return 0;
 }
 
@@ -259,7 +273,40 @@ proceed_vrfy(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd
 static void
 proceed_help(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_ctx *c)
 {
-	smtp_reply(s, "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+	smtp_reply(s, "214 2.0.0 Commands: HELO EHLO STARTTLS AUTH MAIL RCPT DATA RSET NOOP QUIT VRFY HELP");
+}
+
+/* check_starttls - no argument, TLS available and not active yet */
+static int
+check_starttls(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_ctx *c)
+{
+	if (check_noarg(s, cmd, c) < 0)
+		return -1;
+	if (s->tls) {
+		smtp_reply(s, "554 5.5.1 Error: TLS already active");
+		return -1;
+	}
+	if (s->sd->tls == NULL) {
+		smtp_reply(s, "454 4.7.0 TLS not available due to local problem");
+		return -1;
+	}
+	return 0;
+}
+
+/* proceed_starttls - 220, then TLS under the session (state reset) */
+static void
+proceed_starttls(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_ctx *c)
+{
+	smtp_reply(s, "220 Ready to start TLS");
+	if (smtp_session_starttls(s) < 0)
+		smtp_session_close(s);
+}
+
+/* proceed_auth - the AUTH exchange (smtp_auth) */
+static void
+proceed_auth(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_ctx *c)
+{
+	smtp_auth_command(s, cmd->arg);
 }
 
 /* proceed_quit - say goodbye and close */
@@ -285,6 +332,10 @@ static const struct smtp_command_row smtp_commands[] = {
 	{ CMD_VRFY, ST_PROMPT, 0, NULL, check_arg, proceed_vrfy },
 	{ CMD_HELP, ST_PROMPT, 0, NULL, NULL, proceed_help },
 	{ CMD_QUIT, ST_PROMPT, 0, NULL, NULL, proceed_quit },
+	{ CMD_STARTTLS, ST(STATE_CONNECTED) | ST(STATE_HELO), 0,
+	    "503 5.5.1 Error: MAIL transaction in progress", check_starttls, proceed_starttls },
+	{ CMD_AUTH, ST(STATE_HELO), F_HELO | F_POLICY,
+	    "503 5.5.1 Error: MAIL transaction in progress", NULL, proceed_auth },
 };
 
 /* smtp_command_find - the row of VERB, NULL when it has none */
@@ -312,7 +363,7 @@ smtp_command_gate(struct smtp_session *s, const struct smtp_command_row *row)
 		smtp_session_close(s);
 		return -1;
 	}
-	if ((row->flags & F_AUTH) && !s->ident.trusted && s->ident.tenant_id[0] == '\0') {
+	if ((row->flags & F_AUTH) && !s->ident.trusted && !s->ident.authed) {
 		smtp_reply(s, "535 Authentication required");
 		return -1;
 	}

@@ -15,14 +15,17 @@
 
 #include "log.h"
 #include "queue_client.h"
+#include "ratelimit.h"
 #include "rl_client.h"
+#include "smtp_authz.h"
 #include "smtp_commit.h"
+#include "smtp_dkim.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
 
 /* smtp_commit_finish - log, reply, and hand the session back */
-static void
+void
 smtp_commit_finish(struct smtp_session *s, const char *reply, const char *error_type)
 {
 	smtp_tx_log(s->tx, s, reply, error_type);
@@ -55,6 +58,10 @@ smtp_commit_enqueue(struct smtp_session *s)
 		smtp_commit_finish(s, "451 Server error", "Server error");
 		return;
 	}
+	if (smtp_dkim_sign(s) < 0) {
+		smtp_commit_finish(s, "451 Error in Processing", "Error in Processing");
+		return;
+	}
 	queue_client_enqueue(s->sd->queue, &s->tx->req, smtp_commit_on_enqueue, s);
 }
 
@@ -70,12 +77,9 @@ smtp_commit_on_rate(void *arg, const struct rl_result *res)
 		smtp_commit_enqueue(s);
 		return;
 	case RL_DENIED:
-		snprintf(reply, sizeof(reply),
-		    "455 Maximum messages sent per %s reached : limit is %llu",
-		    res->denied_index == 1 ? "day" : "minute",
-		    (unsigned long long)res->limit);
-		smtp_commit_finish(s, reply, res->denied_index == 1 ?
-		    "Daily Limit reached" : "Sender Rate Limit reached");
+		memcpy(reply, "455 ", 4);
+		sendlimit_message(res, reply + 4, sizeof(reply) - 4);
+		smtp_commit_finish(s, reply, sendlimit_error_type(res));
 		return;
 	case RL_UNAVAILABLE:
 	default:
@@ -85,32 +89,18 @@ smtp_commit_on_rate(void *arg, const struct rl_result *res)
 	}
 }
 
-/* smtp_commit_limit - fill limit I of the transaction */
-static void
-smtp_commit_limit(struct smtp_session *s, int i, const char *what,
-    uint64_t limit, uint32_t window)
-{
-	struct smtp_tx *tx = s->tx;
-
-	snprintf(tx->keys[i], sizeof(tx->keys[i]), "tenant:%s:%s", s->ident.tenant_id, what);
-	ph__rate_limit__init(&tx->limits[i]);
-	tx->limits[i].key = tx->keys[i];
-	tx->limits[i].limit = limit;
-	tx->limits[i].window_s = window;
-	tx->limitp[i] = &tx->limits[i];
-}
-
-/* smtp_commit_rate - take the tenant's tokens */
+/* smtp_commit_rate - take the tenant's tokens (keys and limits: ratelimit.h;
+ * rl_client copies them, so they may live on the stack) */
 static void
 smtp_commit_rate(struct smtp_session *s)
 {
 	const struct smtpd_conf *c = &s->sd->conf;
+	struct sendlimit sl;
+	const char *shard_key;
 
-	smtp_commit_limit(s, 0, "minute", s->ident.per_minute ?
-	    s->ident.per_minute : (uint64_t)c->default_per_minute, 60);
-	smtp_commit_limit(s, 1, "day", s->ident.per_day ?
-	    s->ident.per_day : (uint64_t)c->default_per_day, 86400);
-	rl_client_take(s->sd->rl, s->ident.tenant_id, s->tx->limitp, 2,
+	shard_key = ratelimit_tenant(&sl, s->ident.tenant_id, s->ident.per_minute,
+	    s->ident.per_day, (uint64_t)c->default_per_minute, (uint64_t)c->default_per_day);
+	rl_client_take(s->sd->rl, shard_key, sl.limitp, SENDLIMIT_N,
 	    smtp_tx_cost(s->tx), smtp_commit_on_rate, s);
 }
 
@@ -135,6 +125,8 @@ smtp_commit_start(struct smtp_session *s)
 		smtp_commit_finish(s, "554 Message parse error", "Message parse error");
 		return;
 	}
+	if (smtp_authz_header_from(s) < 0)
+		return;		/* 535 Authorization failed, once counted */
 	if (tx->naccepted == 0) {
 		snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", tx->id);
 		smtp_commit_finish(s, reply, NULL);

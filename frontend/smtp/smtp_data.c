@@ -16,6 +16,8 @@
 int
 smtp_buf_append(struct smtp_buf *b, const void *data, size_t len)
 {
+	if (len == 0)
+		return 0;	/* memcpy to a NULL buffer is undefined even for 0 bytes */
 	if (b->len + len > b->cap) {
 		size_t cap = b->cap ? b->cap : 4096;
 		char *p;

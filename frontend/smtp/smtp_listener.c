@@ -1,7 +1,11 @@
 /*
- * smtp_listener - evconnlistener per [smtpd] listen entry ("host:port",
- * "[v6]:port"), opened with SO_REUSEADDR and SO_REUSEPORT so that several
- * ph-smtpd instances share a port and the kernel spreads connections.
+ * smtp_listener - evconnlistener per [smtpd] listen, submission_listen and
+ * tls_listen entry ("host:port", "[v6]:port"), opened with SO_REUSEADDR and
+ * SO_REUSEPORT so that several ph-smtpd instances share a port and the
+ * kernel spreads connections. Each listener knows its port kind
+ * (smtp_session.h); a tls_listen connection gets an OpenSSL bufferevent that
+ * accepts the handshake before the banner goes out. Only relay-port clients
+ * in trusted_networks are trusted.
  *
  * Admission: over [smtpd] max_connections in this process, or
  * max_connections_per_ip from one client address, a connection gets
@@ -20,8 +24,10 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <openssl/ssl.h>
 
 #include "log.h"
 #include "smtp_acl.h"
@@ -32,6 +38,8 @@
 
 struct smtp_listener {
 	struct evconnlistener *lev;
+	struct smtpd *sd;
+	enum smtp_port port;
 	struct smtp_listener *next;
 };
 
@@ -95,12 +103,28 @@ smtp_listener_admit(struct smtpd *sd, const char *ip)
 	return true;
 }
 
+/* smtp_listener_bev - plain, or TLS from the first byte on a tls_listen port */
+static struct bufferevent *
+smtp_listener_bev(struct smtp_listener *l, evutil_socket_t fd)
+{
+	SSL *ssl;
+
+	if (l->port != PORT_TLS)
+		return bufferevent_socket_new(l->sd->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if ((ssl = SSL_new(l->sd->tls)) == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(l->sd->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
 /* smtp_listener_accept - a new connection */
 static void
 smtp_listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct smtpd *sd = arg;
+	struct smtp_listener *l = arg;
+	struct smtpd *sd = l->sd;
+	struct smtp_session *s;
 	struct bufferevent *bev;
 	char ip[INET6_ADDRSTRLEN];
 	int one = 1;
@@ -111,15 +135,19 @@ smtp_listener_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	bev = bufferevent_socket_new(sd->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL || smtp_session_new(sd, bev, ip, smtp_acl_match(sd->trusted, sa)) == NULL) {
+	bev = smtp_listener_bev(l, fd);
+	s = bev ? smtp_session_new(sd, bev, ip,
+	    l->port == PORT_RELAY && smtp_acl_match(sd->trusted, sa)) : NULL;
+	if (s == NULL) {
 		log_warnx("smtp: cannot set up a session for %s", ip);
 		if (bev)
 			bufferevent_free(bev);
 		else
 			evutil_closesocket(fd);
 		smtpd_session_gone(sd, ip);
+		return;
 	}
+	smtp_session_set_tls(s, l->port, l->port == PORT_TLS);
 }
 
 /* smtp_listener_error - accept() failed (e.g. out of fds) */
@@ -129,9 +157,9 @@ smtp_listener_error(struct evconnlistener *lev, void *arg)
 	log_warn("smtp: accept");
 }
 
-/* smtp_listener_one - listen on ADDR */
+/* smtp_listener_one - listen on ADDR for PORT */
 static int
-smtp_listener_one(struct smtpd *sd, const char *addr)
+smtp_listener_one(struct smtpd *sd, const char *addr, enum smtp_port port)
 {
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
@@ -143,7 +171,9 @@ smtp_listener_one(struct smtpd *sd, const char *addr)
 	}
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -1;
-	l->lev = evconnlistener_new_bind(sd->base, smtp_listener_accept, sd,
+	l->sd = sd;
+	l->port = port;
+	l->lev = evconnlistener_new_bind(sd->base, smtp_listener_accept, l,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT |
 	    LEV_OPT_CLOSE_ON_EXEC, 1024, (struct sockaddr *)&ss, sslen);
 	if (l->lev == NULL) {
@@ -154,7 +184,7 @@ smtp_listener_one(struct smtpd *sd, const char *addr)
 	evconnlistener_set_error_cb(l->lev, smtp_listener_error);
 	l->next = sd->listeners;
 	sd->listeners = l;
-	log_info("smtp: listening on %s", addr);
+	log_info("smtp: listening on %s (%s)", addr, smtp_port_name(port));
 	return 0;
 }
 
@@ -162,11 +192,18 @@ smtp_listener_one(struct smtpd *sd, const char *addr)
 int
 smtp_listener_open(struct smtpd *sd)
 {
+	const struct strvec *lists[PORT_COUNT] = {
+		[PORT_RELAY] = &sd->conf.listen,
+		[PORT_SUBMISSION] = &sd->conf.submission_listen,
+		[PORT_TLS] = &sd->conf.tls_listen,
+	};
 	size_t i;
+	int port;
 
-	for (i = 0; i < sd->conf.listen.n; i++)
-		if (smtp_listener_one(sd, sd->conf.listen.v[i]) < 0)
-			return -1;
+	for (port = 0; port < PORT_COUNT; port++)
+		for (i = 0; i < lists[port]->n; i++)
+			if (smtp_listener_one(sd, lists[port]->v[i], (enum smtp_port)port) < 0)
+				return -1;
 	return 0;
 }
 

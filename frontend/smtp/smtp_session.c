@@ -16,7 +16,14 @@
  *
  * Close: a session is never freed inside its own processing; it is marked
  * closing, and freed once its output is flushed (write callback) or at the
- * end of the current callback.
+ * end of the current callback. Under STARTTLS the TLS filter hands its
+ * output to the socket's bufferevent: the session lingers (a short timer)
+ * until that one is empty too, so the last reply is not lost.
+ *
+ * STARTTLS: the "220" goes out in plaintext through the socket bufferevent;
+ * whatever the client pipelined behind STARTTLS is discarded (the STARTTLS
+ * command injection of CVE-2011-0411 gets nothing), an OpenSSL filter
+ * bufferevent is put on top, and HELO, transaction and AUTH are forgotten.
  *
  * DIAGNOSTICS: "smtp session <id> <event> ..." lines at debug level.
  */
@@ -27,8 +34,11 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
 
 #include "log.h"
+#include "smtp_auth.h"
 #include "smtp_commands.h"
 #include "smtp_commit.h"
 #include "smtp_session.h"
@@ -36,8 +46,12 @@
 #include "smtpd.h"
 
 #define SMTP_OUT_MAX (256 * 1024)
+#define SMTP_LINGER_MS 20
+#define SMTP_LINGER_MAX 250	/* 5 s for the socket to take the last bytes */
 
 static uint64_t smtp_session_seq;
+
+static void smtp_session_settle(struct smtp_session *s);
 
 /* smtp_state_name - for logs */
 const char *
@@ -48,6 +62,15 @@ smtp_state_name(enum smtp_state st)
 	};
 
 	return (unsigned)st < STATE_COUNT ? names[st] : "?";
+}
+
+/* smtp_port_name - for logs */
+const char *
+smtp_port_name(enum smtp_port p)
+{
+	static const char *names[PORT_COUNT] = { "relay", "submission", "tls" };
+
+	return (unsigned)p < PORT_COUNT ? names[p] : "?";
 }
 
 /* smtp_session_timeouts - the read timeout of the current state */
@@ -101,10 +124,10 @@ smtp_session_write_cb(struct bufferevent *bev, void *arg)
 	struct smtp_session *s = arg;
 
 	if (s->closing) {
-		smtp_session_free(s);
+		smtp_session_settle(s);
 		return;
 	}
-	if (s->state != STATE_WAIT && !(bufferevent_get_enabled(bev) & EV_READ)) {
+	if (s->state != STATE_WAIT && !s->paused && !(bufferevent_get_enabled(bev) & EV_READ)) {
 		bufferevent_enable(bev, EV_READ);
 		smtp_session_process(s);
 	}
@@ -118,6 +141,17 @@ smtp_session_event_cb(struct bufferevent *bev, short events, void *arg)
 
 	if (events & BEV_EVENT_TIMEOUT) {
 		smtp_session_timeout(s);
+		return;
+	}
+	if (events == BEV_EVENT_CONNECTED)	/* the TLS handshake completed */
+		return;
+	if ((events & BEV_EVENT_ERROR) && bufferevent_get_underlying(bev) != NULL &&
+	    !s->closing) {
+		/* a TLS error under STARTTLS: let the alert reach the client */
+		evbuffer_drain(s->out, evbuffer_get_length(s->out));
+		smtp_session_close(s);
+		if (!s->busy)
+			smtp_session_settle(s);
 		return;
 	}
 	log_debug("smtp session %016llx disconnected in %s", (unsigned long long)s->id,
@@ -169,6 +203,9 @@ smtp_session_free(struct smtp_session *s)
 	}
 	smtp_tx_free(s->tx);
 	smtp_buf_free(&s->body);
+	smtp_auth_cancel(s);
+	if (s->linger)
+		event_free(s->linger);
 	if (s->bev) {
 		bufferevent_free(s->bev);
 	} else {
@@ -192,12 +229,46 @@ smtp_session_close(struct smtp_session *s)
 		bufferevent_disable(s->bev, EV_READ);
 }
 
+/* smtp_session_flushed - the output, and under a TLS filter the socket's, is empty */
+static bool
+smtp_session_flushed(struct smtp_session *s)
+{
+	struct bufferevent *under = bufferevent_get_underlying(s->bev);
+
+	return evbuffer_get_length(s->out) == 0 &&
+	    (under == NULL || evbuffer_get_length(bufferevent_get_output(under)) == 0);
+}
+
+/* smtp_session_linger_cb - check again whether a closing session flushed */
+static void
+smtp_session_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct smtp_session *s = arg;
+
+	if (smtp_session_flushed(s) || ++s->lingered > SMTP_LINGER_MAX)
+		smtp_session_free(s);
+	else
+		smtp_session_settle(s);
+}
+
 /* smtp_session_settle - end of a callback: free a closed, flushed session */
 static void
 smtp_session_settle(struct smtp_session *s)
 {
-	if (s->closing && s->bev && evbuffer_get_length(s->out) == 0)
+	struct timeval tv = { 0, SMTP_LINGER_MS * 1000 };
+
+	if (!s->closing || s->bev == NULL || evbuffer_get_length(s->out) != 0)
+		return;
+	if (smtp_session_flushed(s)) {
 		smtp_session_free(s);
+		return;
+	}
+	if (s->linger == NULL &&
+	    (s->linger = evtimer_new(s->sd->base, smtp_session_linger_cb, s)) == NULL) {
+		smtp_session_free(s);
+		return;
+	}
+	evtimer_add(s->linger, &tv);
 }
 
 /* smtp_session_line - the next command line, or -1 when none is complete */
@@ -246,7 +317,9 @@ smtp_session_step(struct smtp_session *s)
 	}
 	if (smtp_session_line(s, line, &len) < 0)
 		return -1;
-	if (len == SIZE_MAX)
+	if (s->auth != NULL)
+		smtp_auth_line(s, line, len);
+	else if (len == SIZE_MAX)
 		smtp_reply(s, "500 5.5.2 Line too long");
 	else
 		smtp_command(s, line, len);
@@ -258,7 +331,7 @@ void
 smtp_session_process(struct smtp_session *s)
 {
 	s->busy = true;
-	while (!s->closing && s->state != STATE_WAIT) {
+	while (!s->closing && s->state != STATE_WAIT && !s->paused) {
 		if (evbuffer_get_length(s->out) > SMTP_OUT_MAX && s->bev) {
 			bufferevent_disable(s->bev, EV_READ);
 			break;
@@ -266,7 +339,7 @@ smtp_session_process(struct smtp_session *s)
 		if (smtp_session_step(s) < 0)
 			break;
 	}
-	if (s->state == STATE_WAIT && s->bev)
+	if ((s->state == STATE_WAIT || s->paused) && s->bev)
 		bufferevent_disable(s->bev, EV_READ);
 	s->busy = false;
 	smtp_session_settle(s);
@@ -291,11 +364,89 @@ smtp_session_tx_done(struct smtp_session *s)
 		smtp_session_shutdown(s);
 		return;
 	}
+	smtp_session_resume(s);
+}
+
+/* smtp_session_pause - a check is pending: no input until it answered */
+void
+smtp_session_pause(struct smtp_session *s)
+{
+	s->paused = true;
+	if (s->bev)
+		bufferevent_disable(s->bev, EV_READ);
+}
+
+/* smtp_session_resume - go on with the input (and what was pipelined) */
+void
+smtp_session_resume(struct smtp_session *s)
+{
+	s->paused = false;
 	if (s->busy)
-		return;		/* the input loop that started the commit goes on */
+		return;		/* the input loop that started the wait goes on */
+	if (s->closing) {
+		smtp_session_settle(s);
+		return;
+	}
 	if (s->bev)
 		bufferevent_enable(s->bev, EV_READ);
 	smtp_session_process(s);
+}
+
+/* smtp_session_set_tls - the listener's port; TLS from the start on PORT_TLS */
+void
+smtp_session_set_tls(struct smtp_session *s, enum smtp_port port, bool tls)
+{
+	s->port = port;
+	s->tls = tls;
+	if (s->bev && tls)
+		bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+}
+
+/* smtp_session_reset - RFC 3207 4.2: forget what the client said before TLS */
+static void
+smtp_session_reset(struct smtp_session *s)
+{
+	smtp_tx_free(s->tx);
+	s->tx = NULL;
+	s->helo[0] = '\0';
+	s->esmtp = false;
+	s->ident.authed = s->ident.resolved = false;
+	s->ident.tenant_id[0] = s->ident.user_id[0] = '\0';
+	s->ident.per_minute = s->ident.per_day = 0;
+	smtp_enter_state(s, STATE_CONNECTED);
+}
+
+/* smtp_session_starttls - TLS filter on top of the socket bufferevent */
+int
+smtp_session_starttls(struct smtp_session *s)
+{
+	struct bufferevent *tls;
+	SSL *ssl;
+
+	evbuffer_drain(s->in, evbuffer_get_length(s->in));
+	smtp_session_reset(s);
+	if (s->bev == NULL)
+		return -1;
+	if ((ssl = SSL_new(s->sd->tls)) == NULL) {
+		log_warnx("smtp session %016llx: SSL_new failed", (unsigned long long)s->id);
+		return -1;
+	}
+	bufferevent_set_timeouts(s->bev, NULL, NULL);	/* the filter's count */
+	tls = bufferevent_openssl_filter_new(s->sd->base, s->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		log_warnx("smtp session %016llx: no TLS bufferevent", (unsigned long long)s->id);
+		return -1;
+	}
+	s->bev = tls;
+	s->in = bufferevent_get_input(tls);
+	s->out = bufferevent_get_output(tls);
+	bufferevent_setcb(tls, smtp_session_read_cb, smtp_session_write_cb,
+	    smtp_session_event_cb, s);
+	smtp_session_set_tls(s, s->port, true);
+	smtp_session_timeouts(s);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	return 0;
 }
 
 /* smtp_session_shutdown - 421 to a session at a prompt or in DATA */

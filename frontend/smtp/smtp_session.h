@@ -6,6 +6,12 @@
  *
  * A session without a bufferevent (bev == NULL) is driven by unit tests:
  * they put bytes in with smtp_session_input() and read replies from s->out.
+ *
+ * Ports: PORT_RELAY ([smtpd] listen) gives clients in trusted_networks the
+ * trusted tenant's identity and offers STARTTLS, then AUTH; PORT_SUBMISSION
+ * ([smtpd] submission_listen) offers STARTTLS, then AUTH, and every client
+ * must authenticate; PORT_TLS ([smtpd] tls_listen) is PORT_SUBMISSION with
+ * TLS from the first byte.
  */
 #ifndef SMTP_SESSION_H
 #define SMTP_SESSION_H
@@ -15,10 +21,13 @@
 #include <sys/queue.h>
 #include <netinet/in.h>
 
+#include "addr.h"
 #include "smtp_data.h"
 
 struct bufferevent;
 struct evbuffer;
+struct event;
+struct smtp_auth;
 struct smtpd;
 struct smtp_tx;
 
@@ -37,9 +46,13 @@ enum smtp_state {
 };
 const char *smtp_state_name(enum smtp_state st);
 
-/* smtp_ident - who the client sends as: set by trusted network or (later) AUTH */
+enum smtp_port { PORT_RELAY, PORT_SUBMISSION, PORT_TLS, PORT_COUNT };
+const char *smtp_port_name(enum smtp_port p);
+
+/* smtp_ident - who the client sends as: set by trusted network or AUTH */
 struct smtp_ident {
-	bool trusted;			/* client address in trusted_networks */
+	bool trusted;			/* client in trusted_networks on the relay port */
+	bool authed;			/* AUTH succeeded: tenant_id and user_id set */
 	bool resolved;			/* tenant looked up */
 	char tenant_id[SMTP_ID_MAX];
 	char user_id[SMTP_ID_MAX];	/* "" for trusted clients */
@@ -58,6 +71,15 @@ struct smtp_session {
 	bool discarding;		/* skipping the rest of an overlong command line */
 	bool closing;			/* free once the output is flushed */
 	bool busy;			/* inside smtp_session_process: no free */
+	bool paused;			/* waiting for a check (AUTH, sender): no input */
+	bool tls;			/* TLS is active */
+	enum smtp_port port;
+	struct smtp_auth *auth;		/* an AUTH exchange in progress */
+	char authz_addr[ADDR_MAX + 1];	/* the sender address being refused */
+	struct smtp_auth *authfail;	/* a failure being counted ... */
+	void (*authfail_done)(struct smtp_session *, bool over);	/* ... then this */
+	struct event *linger;		/* closing: waits for the socket to take the output */
+	int lingered;			/* linger rounds so far */
 	struct smtp_ident ident;
 	struct smtp_tx *tx;
 	struct smtp_buf body;		/* reused from message to message */
@@ -83,6 +105,15 @@ void smtp_reply(struct smtp_session *s, const char *fmt, ...)
 void smtp_session_close(struct smtp_session *s);
 /* smtp_session_tx_done - the commit of the message finished: reply and resume */
 void smtp_session_tx_done(struct smtp_session *s);
+/* smtp_session_pause - stop handling input until smtp_session_resume */
+void smtp_session_pause(struct smtp_session *s);
+void smtp_session_resume(struct smtp_session *s);
+/* smtp_session_starttls - after "220 Ready to start TLS": drop the pipelined
+ * plaintext, put TLS under the session, forget the session state (RFC 3207
+ * 4.2). 0, or -1 (logged) when TLS cannot be set up: the session closes. */
+int smtp_session_starttls(struct smtp_session *s);
+/* smtp_session_set_tls - the listener's port, and TLS already active (implicit TLS) */
+void smtp_session_set_tls(struct smtp_session *s, enum smtp_port port, bool tls);
 /* smtp_session_shutdown - the process is stopping: 421 to idle sessions */
 void smtp_session_shutdown(struct smtp_session *s);
 /* smtp_session_timeout - idle past the command or DATA timeout */

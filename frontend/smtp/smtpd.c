@@ -6,7 +6,12 @@
  * when the last session is gone (or after the grace period).
  *
  * Config [smtpd] (defaults):
- *   listen = 127.0.0.1:2525           hostname = (gethostname)
+ *   listen = 127.0.0.1:2525           (relay-style: trusted networks, STARTTLS)
+ *   submission_listen = 127.0.0.1:2587   (STARTTLS, AUTH required)
+ *   tls_listen = 127.0.0.1:2465       (implicit TLS, AUTH required)
+ *   auth_fail_limit = 10              auth_fail_window = 300s
+ *   auth_threads = 2                  (scrypt workers)
+ *   hostname = (gethostname)
  *   max_message_size = 2097152        max_recipients = 1000
  *   command_timeout = 300s            data_timeout = 300s
  *   max_connections = 1000            max_connections_per_ip = 100
@@ -14,7 +19,12 @@
  *   default_per_minute = 18000        default_per_day = 50000
  *   ratelimit_timeout = 2000ms        queue_timeout = 5000ms
  *
- * DIAGNOSTICS: bad config or a listen address that cannot be bound is fatal.
+ * TLS: certificate and key from [tls] cert_file/key_file (the supervisor
+ * creates a self-signed pair on first start); TLS 1.2 minimum, no
+ * renegotiation (common/tls.c).
+ *
+ * DIAGNOSTICS: bad config, a certificate that cannot be loaded or a listen
+ * address that cannot be bound is fatal.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,9 +35,11 @@
 #include "log.h"
 #include "policy.h"
 #include "proc.h"
+#include "tls.h"
 #include "queue_client.h"
 #include "rl_client.h"
 #include "smtp_acl.h"
+#include "smtp_auth_pool.h"
 #include "smtp_listener.h"
 #include "smtp_session.h"
 #include "smtpd.h"
@@ -37,9 +49,14 @@
 const struct config_row *
 smtpd_config_rows(struct smtpd_conf *c)
 {
-	static struct config_row rows[16];
+	static struct config_row rows[24];
 	const struct config_row r[] = {
 		{ "listen", CFG_LIST, 0, -1, "127.0.0.1:2525", &c->listen },
+		{ "submission_listen", CFG_LIST, 0, -1, "127.0.0.1:2587", &c->submission_listen },
+		{ "tls_listen", CFG_LIST, 0, -1, "127.0.0.1:2465", &c->tls_listen },
+		{ "auth_fail_limit", CFG_INT, 1, 1000000, "10", &c->auth_fail_limit },
+		{ "auth_fail_window", CFG_MS, 1000, 86400000, "300s", &c->auth_fail_window },
+		{ "auth_threads", CFG_INT, 1, 16, "2", &c->auth_threads },
 		{ "hostname", CFG_STR, 0, -1, "", &c->hostname },
 		{ "max_message_size", CFG_SIZE, 1024, 1LL << 30, "2097152", &c->max_message_size },
 		{ "command_timeout", CFG_MS, 1000, 86400000, "300s", &c->command_timeout },
@@ -91,6 +108,22 @@ smtpd_on_stop(void *arg)
 	return sd->nsessions > 0 ? 1 : 0;
 }
 
+/* smtpd_tls - the server context for STARTTLS and implicit TLS */
+static void
+smtpd_tls(struct smtpd *sd, struct proc *p)
+{
+	struct tls_files tf;
+	char *err = NULL;
+
+	if (tls_config(p->cfg, &tf, &err) < 0)
+		fatalx("%s", err);
+	if ((sd->tls = tls_server_ctx(tf.cert, tf.key)) == NULL)
+		fatalx("cannot load the TLS certificate %s / key %s", tf.cert, tf.key);
+	free(tf.cert);
+	free(tf.key);
+	free(tf.hostname);
+}
+
 /* smtpd_setup - config and the process-local state */
 static void
 smtpd_setup(struct smtpd *sd, struct proc *p)
@@ -108,6 +141,9 @@ smtpd_setup(struct smtpd *sd, struct proc *p)
 		fatalx("[smtpd] trusted_networks: bad entry \"%s\"", bad ? bad : "?");
 	if ((sd->per_ip = strmap_new()) == NULL)
 		fatalx("out of memory");
+	smtpd_tls(sd, p);
+	if ((sd->authpool = smtp_auth_pool_new(p->base, (int)sd->conf.auth_threads)) == NULL)
+		fatalx("cannot start the AUTH worker threads");
 	sd->base = p->base;
 	sd->proc = p;
 	LIST_INIT(&sd->sessions);
@@ -134,6 +170,8 @@ static void
 smtpd_conf_free(struct smtpd_conf *c, struct ph_endpoints *ep)
 {
 	strvec_clear(&c->listen);
+	strvec_clear(&c->submission_listen);
+	strvec_clear(&c->tls_listen);
 	strvec_clear(&c->trusted_networks);
 	free(c->hostname);
 	free(c->trusted_tenant);
@@ -176,6 +214,8 @@ smtpd_run(struct proc *p)
 	while (!LIST_EMPTY(&sd.sessions))
 		smtp_session_free(LIST_FIRST(&sd.sessions));
 	smtp_listener_close(&sd);
+	smtp_auth_pool_free(sd.authpool);
+	SSL_CTX_free(sd.tls);
 	queue_client_free(sd.queue);
 	rl_client_free(sd.rl);
 	policy_free(sd.policy);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/queue.h>
 
+#include <openssl/ssl.h>
+
 #include "config.h"
 
 struct event_base;
@@ -20,11 +22,14 @@ struct queue_client;
 struct smtp_acl;
 struct smtp_listener;
 struct smtp_session;
+struct smtp_auth_pool;
 struct strmap;
 
 /* smtpd_conf - the [smtpd] section */
 struct smtpd_conf {
-	struct strvec listen;
+	struct strvec listen;			/* relay port: trusted networks, STARTTLS */
+	struct strvec submission_listen;	/* STARTTLS + AUTH */
+	struct strvec tls_listen;		/* implicit TLS + AUTH */
 	char *hostname;			/* "" = gethostname() */
 	long long max_message_size;
 	long long command_timeout;	/* ms */
@@ -38,6 +43,9 @@ struct smtpd_conf {
 	long long default_per_day;
 	long long ratelimit_timeout;	/* ms */
 	long long queue_timeout;	/* ms */
+	long long auth_fail_limit;	/* failed AUTHs / refused senders per client IP ... */
+	long long auth_fail_window;	/* ... in this many ms */
+	long long auth_threads;		/* scrypt workers */
 };
 
 LIST_HEAD(smtp_session_list, smtp_session);
@@ -50,6 +58,8 @@ struct smtpd {
 	struct policy *policy;		/* NULL = not available */
 	struct rl_client *rl;
 	struct queue_client *queue;
+	SSL_CTX *tls;			/* NULL in unit tests: no STARTTLS */
+	struct smtp_auth_pool *authpool;
 	struct smtp_acl *trusted;
 	struct smtp_listener *listeners;
 	struct smtp_session_list sessions;

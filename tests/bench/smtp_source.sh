@@ -85,6 +85,8 @@ data_dir = $dd/var
 log_level = warn
 [smtpd]
 listen = 127.0.0.1:$PH_PORT
+submission_listen = 127.0.0.1:$((PH_PORT + 1))
+tls_listen = 127.0.0.1:$((PH_PORT + 2))
 # a benchmark measures the engine, not the default tenant's sending limits
 default_per_minute = 1000000000
 default_per_day = 1000000000
@@ -96,6 +98,10 @@ CONF
 	PIDS+=($sup)
 	for _ in $(seq 300); do [ -e "$dd/var/run/ready" ] && break; sleep 0.1; done
 	wait_port $PH_PORT || { echo "posthaste did not start; log:" >&2; tail "$dd/posthaste.log" >&2; return 1; }
+	# trusted-network clients send as the tenant "default" from approved senders only
+	"$BUILD/bin/phctl" --config "$dd/posthaste.conf" sender add default bench@source.test >/dev/null ||
+	    { echo "phctl sender add failed" >&2; return 1; }
+	sleep 1
 	echo "posthaste ($BUILD, $(grep -c . <<<"$(ls "$dd/var/run/"*.pid)") processes)"
 	measure $PH_PORT posthaste
 	kill -TERM $sup; wait $sup 2>/dev/null

@@ -121,6 +121,9 @@ class Stack:
         self.root = tempfile.mkdtemp(prefix="ph-%s-" % name)
         self.data = os.path.join(self.root, "var")
         self.smtp_port = free_port()
+        self.submission_port = free_port()
+        self.tls_port = free_port()
+        self.https_port = free_port()
         self.sink_port = sink_port
         self.procs = Procs()
         self.sup = None
@@ -152,12 +155,18 @@ ready_timeout = 20s
 
 [smtpd]
 listen = 127.0.0.1:{smtp}
+submission_listen = 127.0.0.1:{submission}
+tls_listen = 127.0.0.1:{tls}
+
+[httpd]
+listen = 127.0.0.1:{https}
 
 [relay]
 routes = {routes}
 
 """.format(data=self.data, control=control_ep, control_pub=control_pub_ep, rl=rl_eps, queue=queue_eps, relays=relays,
-           smtpd=smtpd, smtp=self.smtp_port, routes=routes)
+           smtpd=smtpd, smtp=self.smtp_port, routes=routes, https=self.https_port,
+           submission=self.submission_port, tls=self.tls_port)
         self.config_text = merge_ini(text, config)
         with open(self.config_path, "w") as f:
             f.write(self.config_text)
@@ -225,6 +234,14 @@ routes = {routes}
             return json.loads(p.stdout) if p.stdout.strip() else None
         except ValueError:
             return p.stdout
+
+    def approve(self, *addresses, tenant="default"):
+        """Make ADDRESSES approved senders of TENANT (trusted-network clients
+        send as the tenant "default"); waits until the replicas had time to
+        fetch the change."""
+        for a in addresses:
+            self.phctl("sender", "add", tenant, a)
+        time.sleep(0.5)
 
     def queue_totals(self):
         return self.phctl("queue", "stats")["total"]
@@ -370,3 +387,195 @@ def event_records(data_dir, category):
         return []
     with open(path) as f:
         return [json.loads(l) for l in f if l.strip()]
+
+
+class HttpsApi:
+    """An OCI-signing HTTPS client of a Stack's ph-httpd (keep-alive, the
+    stack's self-signed certificate trusted). make_api_key() creates an RSA key
+    for USER_ID with phctl and returns (key_id, private_pem)."""
+
+    def __init__(self, stack, key_id, key_pem):
+        import http.client
+        import ssl
+        self.stack, self.key_id, self.key_pem = stack, key_id, key_pem
+        ctx = ssl.create_default_context(cafile=os.path.join(stack.data, "tls", "cert.pem"))
+        ctx.check_hostname = False
+        self._mk = lambda: http.client.HTTPSConnection("127.0.0.1", stack.https_port,
+                                                       context=ctx, timeout=30)
+        self.conn = self._mk()
+
+    def call(self, method, path, body=None, headers=None, sign=True, **signkw):
+        """(status, parsed JSON or raw bytes, response headers as a lowercase dict)"""
+        import ocisign
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        url = "https://127.0.0.1:%d%s" % (self.stack.https_port, path)
+        h = dict(headers or {})
+        if sign:
+            h = ocisign.sign(method, url, h, body, self.key_id, self.key_pem, **signkw)
+        for attempt in (0, 1):
+            try:
+                self.conn.request(method, path, body=body, headers=h)
+                r = self.conn.getresponse()
+                data = r.read()
+                break
+            except (ConnectionError, OSError):
+                self.conn.close()
+                self.conn = self._mk()
+                if attempt:
+                    raise
+        rh = {k.lower(): v for k, v in r.getheaders()}
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            parsed = data
+        return r.status, parsed, rh
+
+    def close(self):
+        self.conn.close()
+
+
+def make_api_key(stack, user_id):
+    """An RSA key uploaded with 'phctl apikey add'; returns (key_id, private PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    priv = key.private_bytes(serialization.Encoding.PEM,
+                             serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption())
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    path = os.path.join(stack.root, "apikey-%s.pem" % user_id[-8:])
+    with open(path, "wb") as f:
+        f.write(pub)
+    with open(path + ".key", "wb") as f:
+        f.write(priv)
+    out = stack.phctl("apikey", "add", user_id, path)
+    return out["key_id"], priv
+
+
+class Dnsmasq:
+    """dnsmasq on 127.0.0.1:PORT answering only from LINES (dnsmasq options
+    such as "cname=a,b" or 'txt-record=name,"text"'). dnsmasq does not re-read
+    --conf-file on SIGHUP, so set_records restarts it on the same port."""
+
+    def __init__(self, procs, workdir, lines=(), port=None):
+        self.procs = procs
+        self.port = port or free_port()
+        self.conf = os.path.join(workdir, "dnsmasq-%d.conf" % self.port)
+        self.log = os.path.join(workdir, "dnsmasq-%d.log" % self.port)
+        self.proc = None
+        self.set_records(lines)
+
+    @property
+    def server(self):
+        return "127.0.0.1:%d" % self.port
+
+    def set_records(self, lines):
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        if self.proc is not None:
+            stop_pid(self.proc)
+        self.proc = self.procs.start(
+            ["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+             "--no-poll", "--bind-interfaces", "--listen-address=127.0.0.1",
+             "--port=%d" % self.port, "--conf-file=" + self.conf, "--user=",
+             "--pid-file="], self.log)
+        wait_until(lambda: self._answers(), 10, "dnsmasq on port %d" % self.port)
+
+    def _answers(self):
+        # any reply to a UDP query (REFUSED is fine) means it is serving
+        q = bytes.fromhex("abcd01000001000000000000") + b"\x04ping\x04test\x00\x00\x10\x00\x01"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.2)
+            try:
+                s.sendto(q, ("127.0.0.1", self.port))
+                return s.recv(512)[:2] == q[:2]
+            except OSError:
+                return False
+
+
+def txt_record_line(name, text):
+    """A dnsmasq txt-record option for TEXT, split into 255-byte strings."""
+    parts = [text[i:i + 255] for i in range(0, len(text), 255)]
+    return "txt-record=%s,%s" % (name, ",".join('"%s"' % p for p in parts))
+
+
+class PySink:
+    """An aiosmtpd sink (Debian's /usr/bin/python3, a subprocess) that records
+    every message as JSON {mail_from ("" = null sender), rcpt_tos, data} in DIR
+    and answers RCPT
+    from RULES: {address: [reply, reply, ...]}, one reply per attempt at that
+    address, the last one repeating ("250" accepts). Every RCPT it saw is in
+    rcpt_log() as [address, reply] pairs."""
+
+    def __init__(self, procs, workdir, rules=None, port=None):
+        self.port = port or free_port()
+        self.dir = os.path.join(workdir, "pysink-%d" % self.port)
+        os.makedirs(self.dir, exist_ok=True)
+        with open(os.path.join(self.dir, "rules.json"), "w") as f:
+            json.dump(rules or {}, f)
+        self.proc = procs.start(["/usr/bin/python3", os.path.abspath(__file__), "--pysink",
+                                 self.dir, str(self.port)],
+                                os.path.join(workdir, "pysink-%d.log" % self.port))
+        wait_port(self.port)
+
+    def messages(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "msg-*.json"))):
+            with open(path) as f:
+                m = json.load(f)
+            m["data"] = m["data"].encode("latin-1")
+            out.append(m)
+        return out
+
+    def rcpt_log(self):
+        path = os.path.join(self.dir, "rcpt.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+
+def _pysink_main(directory, port):
+    """The PySink process: aiosmtpd's Controller on 127.0.0.1:PORT."""
+    import asyncio
+    from aiosmtpd.controller import Controller
+    with open(os.path.join(directory, "rules.json")) as f:
+        rules = {k.lower(): v for k, v in json.load(f).items()}
+    seen, count = {}, [0]
+
+    class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            a = address.lower()
+            replies = rules.get(a, ["250"])
+            n = seen.get(a, 0)
+            seen[a] = n + 1
+            reply = replies[min(n, len(replies) - 1)]
+            with open(os.path.join(directory, "rcpt.log"), "a") as f:
+                f.write(json.dumps([address, reply]) + "\n")
+            if reply.startswith("250"):
+                envelope.rcpt_tos.append(address)
+                return "250 2.1.5 OK"
+            return reply
+
+        async def handle_DATA(self, server, session, envelope):
+            count[0] += 1
+            sender = "" if envelope.mail_from in ("<>", None) else envelope.mail_from
+            m = {"mail_from": sender, "rcpt_tos": envelope.rcpt_tos,
+                 "data": envelope.original_content.decode("latin-1")}
+            path = os.path.join(directory, "msg-%06d.json" % count[0])
+            with open(path + ".tmp", "w") as f:
+                json.dump(m, f)
+            os.rename(path + ".tmp", path)
+            return "250 2.0.0 Ok: queued"
+
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    ctl.stop()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--pysink"]:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    _pysink_main(sys.argv[2], int(sys.argv[3]))

@@ -30,12 +30,18 @@ def message(test_id, sender="alice@source.test", rcpt="bob@dest.test", body="hel
     return m
 
 
+# trusted-network clients must use approved senders too (issue 3)
+SENDERS = ("alice@source.test", "bench@source.test", "load@source.test", "a@source.test",
+           "x@y.test")
+
+
 def with_stack(name, fn, **kw):
     procs = Procs()
     try:
         sink = SmtpSink(procs, "/tmp")
         with Stack(name, sink_port=sink.port, **kw) as st:
             st.start()
+            st.approve(*SENDERS)
             fn(st, sink)
     finally:
         procs.stop_all()

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -37,6 +38,9 @@ struct fx {
 	size_t npush;
 	int push_fail;
 	size_t nstate, nremove;
+	size_t noutcome, nfailed;	/* outcome calls, failed recipients */
+	char last_reply[64];		/* of the last outcome call */
+	uint32_t failed_idx[8];
 };
 
 static const uint64_t retry[] = { 60000, 300000 };
@@ -78,8 +82,9 @@ fake_push(void *arg, const struct zpeer *peer, Ph__Envelope *env)
 
 /* fake_save_state - write through to the memory store */
 static void
-fake_save_state(void *arg, const char *qid, const void *state, size_t len)
+fake_save_state(void *arg, struct qmsg *m, const void *state, size_t len)
 {
+	const char *qid = m->qid;
 	struct fx *f = arg;
 	struct queue_batch *b = queue_store_batch(f->st);
 
@@ -91,8 +96,9 @@ fake_save_state(void *arg, const char *qid, const void *state, size_t len)
 
 /* fake_remove - delete from the memory store */
 static void
-fake_remove(void *arg, const char *qid)
+fake_remove(void *arg, struct qmsg *m)
 {
+	const char *qid = m->qid;
 	struct fx *f = arg;
 	struct queue_batch *b = queue_store_batch(f->st);
 
@@ -102,12 +108,35 @@ fake_remove(void *arg, const char *qid)
 	f->nremove++;
 }
 
+/* fake_outcome - count the outcome calls, keep the last reply */
+static void
+fake_outcome(void *arg, struct qmsg *m, uint32_t i,
+    const Ph__RecipientResult *r, const char *reply)
+{
+	struct fx *f = arg;
+
+	f->noutcome++;
+	snprintf(f->last_reply, sizeof(f->last_reply), "%s", reply);
+}
+
+/* fake_failed - record the failed recipients */
+static void
+fake_failed(void *arg, struct qmsg *m, const uint32_t *idx, size_t n)
+{
+	struct fx *f = arg;
+
+	for (size_t k = 0; k < n; k++, f->nfailed++)
+		if (f->nfailed < 8)
+			f->failed_idx[f->nfailed] = idx[k];
+}
+
 /* sched_new - a scheduler over F's store */
 static struct qsched *
 sched_new(struct fx *f)
 {
 	struct qsched_cfg cfg = { 300000, 72 * 3600000ULL, retry, 2, "queue-0" };
-	struct qsched_io io = { fake_push, fake_save_state, fake_remove, f };
+	struct qsched_io io = { fake_push, fake_save_state, fake_remove,
+	    fake_outcome, fake_failed, f };
 
 	return qsched_new(&cfg, f->st, &io);
 }
@@ -344,6 +373,10 @@ test_result_idempotent(void **state)
 	assert_int_equal(stats(f).failed_total, 1);
 	assert_int_equal(stats(f).messages, 0);
 	assert_int_equal(stored(f), 0);
+	/* one outcome per applied result, one failed call for b@b.test */
+	assert_int_equal(f->noutcome, 2);
+	assert_int_equal(f->nfailed, 1);
+	assert_int_equal(f->failed_idx[0], 1);
 }
 
 static void
@@ -448,6 +481,8 @@ test_expiry_fails(void **state)
 	assert_int_equal(stats(f).failed_total, 1);
 	assert_int_equal(stats(f).messages, 0);
 	assert_int_equal(stored(f), 0);
+	assert_int_equal(f->nfailed, 1);
+	assert_string_equal(f->last_reply, "4.4.7 message expired");
 }
 
 static void

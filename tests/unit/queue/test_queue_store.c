@@ -37,7 +37,7 @@ setup(void **state)
 
 	strcpy(f->dir, "/tmp/test_queue_store.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	f->st = queue_store_rocksdb_open(f->dir, &err);
+	f->st = queue_store_rocksdb_open(f->dir, 0, &err);
 	assert_non_null(f->st);
 	*state = f;
 	return 0;
@@ -63,7 +63,7 @@ reopen(struct fx *f)
 	char *err = NULL;
 
 	queue_store_close(f->st);
-	f->st = queue_store_rocksdb_open(f->dir, &err);
+	f->st = queue_store_rocksdb_open(f->dir, 0, &err);
 	assert_non_null(f->st);
 }
 

@@ -16,6 +16,7 @@
 #include "policy.h"
 #include "queue_client.h"
 #include "rl_client.h"
+#include "smtp_auth.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
@@ -31,6 +32,8 @@ static struct {
 	char rl_key0[SMTP_KEY_MAX];
 	uint64_t rl_limit0;
 	struct rl_result rl_result;	/* what the fake ratelimiter answers */
+	int authfail;			/* "authfail:<ip>" failures counted */
+	bool authfail_over;		/* the fake answers: over the limit */
 	queue_enqueue_cb q_cb;
 	void *q_arg;
 	int q_ok;			/* what the fake queue answers */
@@ -46,6 +49,16 @@ void
 __wrap_rl_client_take(struct rl_client *c, const char *shard_key,
     const Ph__RateLimit *const *limits, size_t n, uint64_t cost, rl_cb cb, void *arg)
 {
+	static const struct rl_result allowed = { RL_ALLOWED, -1, 0, 0 };
+	static const struct rl_result denied = { RL_DENIED, 0, 3, 1000 };
+
+	if (n == 1) {	/* a failure counted for the client IP: answer now */
+		assert_string_equal(shard_key, "authfail:127.0.0.1");
+		assert_int_equal(cost, 1);
+		fake.authfail++;
+		cb(arg, fake.authfail_over ? &denied : &allowed);
+		return;
+	}
 	assert_int_equal(n, 2);
 	assert_string_equal(shard_key, TENANT);
 	fake.rl_cb = cb;
@@ -113,15 +126,18 @@ struct fixture {
 	struct policy *policy;
 };
 
-/* fixture_policy - tenant "default" and one suppressed address */
+/* fixture_policy - tenant "default", one suppressed address, approved
+ * senders s@x.example and the domain @b.example */
 static struct policy *
 fixture_policy(void)
 {
 	Ph__PolicySnapshot snap = PH__POLICY_SNAPSHOT__INIT;
 	Ph__PolicyObject o1 = PH__POLICY_OBJECT__INIT, o2 = PH__POLICY_OBJECT__INIT;
-	Ph__PolicyObject *objs[2] = { &o1, &o2 };
+	Ph__PolicyObject o3 = PH__POLICY_OBJECT__INIT, o4 = PH__POLICY_OBJECT__INIT;
+	Ph__PolicyObject *objs[4] = { &o1, &o2, &o3, &o4 };
 	Ph__Tenant t = PH__TENANT__INIT;
 	Ph__Suppression sup = PH__SUPPRESSION__INIT;
+	Ph__Sender s1 = PH__SENDER__INIT, s2 = PH__SENDER__INIT;
 
 	t.id = TENANT;
 	t.name = "default";
@@ -133,8 +149,19 @@ fixture_policy(void)
 	sup.address = "sup@x.example";
 	o2.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
 	o2.suppression = &sup;
+	s1.id = "snd1";
+	s1.tenant_id = TENANT;
+	s1.compartment_id = "c1";
+	s1.address = "s@x.example";
+	o3.obj_case = PH__POLICY_OBJECT__OBJ_SENDER;
+	o3.sender = &s1;
+	s2 = s1;
+	s2.id = "snd2";
+	s2.address = "@b.example";
+	o4.obj_case = PH__POLICY_OBJECT__OBJ_SENDER;
+	o4.sender = &s2;
 	snap.version = 1;
-	snap.n_objects = 2;
+	snap.n_objects = 4;
 	snap.objects = objs;
 	return policy_new_static(&snap);
 }
@@ -267,7 +294,7 @@ static const struct seq valid_seqs[] = {
 	    { "QUIT\r\n", "221 2.0.0 Bye" } } },
 	{ "pipelined", true, {
 	    { "EHLO c\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<r@y.example>\r\nDATA\r\n" MSG
-	      "MAIL FROM:<>\r\nRCPT TO:<r2@y.example>\r\nDATA\r\n" MSG "QUIT\r\n",
+	      "MAIL FROM:<a@B.example>\r\nRCPT TO:<r2@y.example>\r\nDATA\r\n" MSG "QUIT\r\n",
 	      EHLO_REPLY "|250 2.1.0|250 2.1.5|354 |250 2.0.0 Ok: queued as Q1"
 	      "|250 2.1.0|250 2.1.5|354 |250 2.0.0 Ok: queued as Q2|221 " } } },
 	{ "helo, bare LF commands", true, {
@@ -338,6 +365,17 @@ static const struct seq invalid_seqs[] = {
 	    { "RCPT TO:<r@y.example>\r\n", "535 Authentication required" } } },
 	{ "rcpt param", true, { { "EHLO c\r\nMAIL FROM:<s@x.example>\r\n", EHLO_REPLY "|250" },
 	    { "RCPT TO:<r@y.example> NOTIFY=NEVER\r\n", "555 5.5.4" } } },
+	{ "sender not approved", true, { { "EHLO c\r\nMAIL FROM:<t@x.example>\r\nRCPT TO:<r@y.example>\r\n",
+	    EHLO_REPLY "|535 Authorization failed: address t@x.example not authorized|503 5.5.1" } } },
+	{ "null sender", true, { { "EHLO c\r\nMAIL FROM:<>\r\n",
+	    EHLO_REPLY "|535 Authorization failed: address <> not authorized" } } },
+	{ "header from not approved", true, { { "EHLO c\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<r@y.example>\r\nDATA\r\n",
+	    EHLO_REPLY "|250|250|354" },
+	    { "From: s@x.example, t@y.example\r\n\r\nbody\r\n.\r\nNOOP\r\n",
+	      "535 Authorization failed: address t@y.example not authorized|250 2.0.0 Ok" } } },
+	{ "auth before tls", false, { { "EHLO c\r\nAUTH PLAIN AGEAYg==\r\n",
+	    EHLO_REPLY "|530 5.7.0 Must issue a STARTTLS command first" } } },
+	{ "auth before helo", false, { { "AUTH PLAIN\r\n", "503 5.5.1 Error: send HELO/EHLO first" } } },
 };
 
 /* test_valid - every valid sequence passes */
@@ -545,6 +583,83 @@ test_timeout(void **state)
 }
 
 /* test_shutdown - 421 4.3.0 at a prompt; a waiting session finishes first */
+static void test_shutdown(void **state);
+
+/* test_authz_too_many - a refused sender over the failure limit: 421, close */
+static void
+test_authz_too_many(void **state)
+{
+	static const struct seq q = { "too many", true, {
+		{ "EHLO c\r\nMAIL FROM:<t@x.example>\r\nNOOP\r\n",
+		  EHLO_REPLY "|421 Too many auth failures, try again later" } } };
+	struct fixture *f = *state;
+	struct smtp_session *s;
+
+	fake.authfail_over = true;
+	s = run_seq(f, &q);
+	assert_true(s->closing);
+	assert_int_equal(fake.authfail, 1);
+}
+
+/* test_auth_syntax - the AUTH rows that need no credential check (TLS on) */
+static void
+test_auth_syntax(void **state)
+{
+	static const struct step steps[] = {
+		{ "AUTH\r\n", "504 AUTH mechanism mismatch" },
+		{ "AUTH PL@IN\r\n", "504 AUTH mechanism mismatch" },
+		{ "AUTH PLAIN a b\r\n", "504 AUTH mechanism mismatch" },
+		{ "AUTH CRAM-MD5\r\n", "504 Method not supported" },
+		{ "AUTH XOAUTH2 dG9rZW4=\r\n", "504 Method not supported" },
+		{ "AUTH PLAIN !!!!\r\n", "501 Invalid command argument, not a valid Base64 string" },
+		{ "AUTH PLAIN dXNlcg==\r\n", "501 Invalid command argument, does not contain NUL" },
+		{ "AUTH PLAIN AHVzZXI=\r\n", "501 Invalid command argument, does not contain the second NUL" },
+		{ "AUTH PLAIN\r\n", "334 " },
+		{ "dXNlcg\r\n", "501 Invalid command argument, not a valid Base64 string" },
+		{ "AUTH LOGIN\r\n", "334 VXNlcm5hbWU6" },
+		{ "dXNlcg==\r\n", "334 UGFzc3dvcmQ6" },
+		{ "*\r\n", "501 5.7.0 Authentication aborted" },
+		{ "AUTH LOGIN dXNlcg==\r\n", "334 UGFzc3dvcmQ6" },
+		{ "*\r\nMAIL FROM:<s@x.example>\r\n", "501 5.7.0|535 Authentication required" },
+	};
+	struct fixture *f = *state;
+	struct smtp_session *s = smtp_session_new(&f->sd, NULL, "127.0.0.1", false);
+	char got[4096];
+	size_t i;
+
+	s->tls = true;
+	smtp_session_input(s, "EHLO c\r\n", 8);
+	take_output(s, got, sizeof(got));
+	assert_non_null(strstr(got, "250-AUTH PLAIN LOGIN"));
+	assert_null(strstr(got, "STARTTLS"));
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		smtp_session_input(s, steps[i].send, strlen(steps[i].send));
+		take_output(s, got, sizeof(got));
+		if (!replies_match(got, steps[i].want))
+			fail_msg("step %zu: got '%s', want '%s'", i, got, steps[i].want);
+	}
+}
+
+/* test_plain_decode - authzid NUL authcid NUL passwd */
+static void
+test_plain_decode(void **state)
+{
+	struct smtp_auth_plain p;
+
+	assert_int_equal(smtp_auth_plain_decode("AHVzZXIAcGFzcw==", &p), AUTH_OK);
+	assert_string_equal(p.authzid, "");
+	assert_string_equal(p.user, "user");
+	assert_string_equal(p.pass, "pass");
+	assert_int_equal(smtp_auth_plain_decode("YQB1AHA=", &p), AUTH_OK);
+	assert_string_equal(p.authzid, "a");
+	assert_int_equal(smtp_auth_plain_decode("AHUAcHE=", &p), AUTH_OK);
+	assert_string_equal(p.pass, "pq");
+	assert_int_equal(smtp_auth_plain_decode("AHUAcAB4", &p), AUTH_ERR_TOO_LONG); /* third NUL */
+	assert_int_equal(smtp_auth_plain_decode("AHU=AHA=", &p), AUTH_ERR_BASE64);
+	assert_int_equal(smtp_auth_plain_decode("AHU", &p), AUTH_ERR_BASE64);
+	assert_int_equal(smtp_auth_plain_decode("", &p), AUTH_ERR_NO_NUL);
+}
+
 static void
 test_shutdown(void **state)
 {
@@ -585,6 +700,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_line_too_long, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shutdown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_authz_too_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_syntax, setup, teardown),
+		cmocka_unit_test(test_plain_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,65 @@
+/*
+ * http_call - one HTTP request from arrival to its one reply: the request id
+ * (opc-request-id, echoed or minted), the client address, the authenticated
+ * principal, the body, the operation's own state, and the OCI-style replies
+ * ({"code","message"} JSON for errors). Replying frees the call; a call whose
+ * client went away is still answered (evhttp then drops the reply).
+ */
+#ifndef HTTP_CALL_H
+#define HTTP_CALL_H
+
+#include <stddef.h>
+#include <sys/queue.h>
+
+struct evhttp_request;
+struct Ph__PolicyObject;
+struct httpd;
+struct json_t;
+
+#define HTTP_ID_MAX 200
+
+/* http_principal - who signed the request (OCI keyId parts) */
+struct http_principal {
+	char tenant_id[HTTP_ID_MAX];
+	char user_id[HTTP_ID_MAX];
+};
+
+struct http_call {
+	LIST_ENTRY(http_call) entry;
+	struct httpd *hd;
+	struct evhttp_request *req;
+	char request_id[100];
+	char ip[64];
+	char method[8];
+	char path[512];			/* decoded path, no query */
+	char id[HTTP_ID_MAX];		/* the {id} path segment, "" if none */
+	struct http_principal who;
+	unsigned char *body;		/* NUL-terminated copy */
+	size_t body_len;
+	void (*next)(struct http_call *c);	/* the handler, once admitted */
+	/* control plane: what to do with the objects ph-control returned */
+	void (*on_objects)(struct http_call *c, struct Ph__PolicyObject **objs, size_t n);
+	void *op;			/* the operation's state */
+	void (*op_free)(void *op);
+};
+
+/* http_call_new - a call for REQ (body copied, request id set); NULL on OOM */
+struct http_call *http_call_new(struct httpd *hd, struct evhttp_request *req);
+/* http_call_free - without replying (shutdown) */
+void http_call_free(struct http_call *c);
+
+/* http_reply_json - STATUS with BODY (consumed; NULL = empty), frees C */
+void http_reply_json(struct http_call *c, int status, struct json_t *body);
+/* http_reply_error - STATUS {"code": CODE, "message": printf(FMT)}, frees C */
+void http_reply_error(struct http_call *c, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* http_reply_internal - 500 InternalServerError, frees C */
+void http_reply_internal(struct http_call *c);
+/* http_header - request header NAME (case-insensitive) or NULL */
+const char *http_header(const struct http_call *c, const char *name);
+/* http_query - query parameter NAME of the request URI, or NULL (malloc'd) */
+char *http_query(const struct http_call *c, const char *name);
+/* http_set_header - add a response header */
+void http_set_header(struct http_call *c, const char *name, const char *value);
+
+#endif

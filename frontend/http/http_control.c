@@ -1,0 +1,490 @@
+/*
+ * http_control - control-plane plumbing (requests to ph-control, pagination,
+ * errors) and the approved-sender and suppression resources (see
+ * http_control.h).
+ *
+ * ph-control validates what it stores (address syntax, compartment in the
+ * tenancy, uniqueness); its refusals map to 400 InvalidParameter, 404
+ * NotAuthorizedOrNotFound and 409 Conflict. Senders are created only in a
+ * compartment the caller's user may use; suppressions live at the tenancy
+ * (compartmentId must be the tenancy OCID, research notes 4).
+ *
+ * DIAGNOSTICS: ph-control not answering is a warning (500 to the client).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+
+#include "http_call.h"
+#include "http_control.h"
+#include "httpd.h"
+#include "log.h"
+#include "policy.h"
+#include "rpc.h"
+
+#define PAGE_DEFAULT 100
+#define PAGE_MAX 1000
+
+/* control_status_reply - map a refusal of ph-control */
+static void control_status_reply(struct http_call *c, const Ph__Status *st)
+{
+	const char *msg = st && st->message ? st->message : "";
+
+	switch (st ? st->code : PH__ERROR_CODE__ERR_INTERNAL) {
+	case PH__ERROR_CODE__ERR_EXISTS:
+		http_reply_error(c, 409, "Conflict", "%s", msg);
+		break;
+	case PH__ERROR_CODE__ERR_NOT_FOUND:
+		http_not_found(c);
+		break;
+	case PH__ERROR_CODE__ERR_BAD_REQUEST:
+		http_reply_error(c, 400, "InvalidParameter", "%s", msg);
+		break;
+	default:
+		http_reply_internal(c);
+		break;
+	}
+}
+
+/* control_reply_ok - the PolicyReply of REP when ok, else replied */
+static Ph__PolicyReply *control_reply_ok(struct http_call *c, Ph__Envelope *rep)
+{
+	if (rep == NULL) {
+		log_warnx("http %s: ph-control did not answer", c->request_id);
+		http_reply_internal(c);
+		return NULL;
+	}
+	if (rep->body_case != PH__ENVELOPE__BODY_POLICY_REPLY) {
+		control_status_reply(c, rep->body_case == PH__ENVELOPE__BODY_STATUS ?
+		    rep->status : NULL);
+		return NULL;
+	}
+	if (rep->policy_reply->status == NULL || !rep->policy_reply->status->ok) {
+		control_status_reply(c, rep->policy_reply->status);
+		return NULL;
+	}
+	return rep->policy_reply;
+}
+
+/* control_call - send ENV to ph-control; CB(C, reply) later */
+static void control_call(struct http_call *c, Ph__Envelope *env, rpc_cb cb)
+{
+	if (rpc_call(c->hd->control, env, (unsigned)c->hd->conf.control_timeout, cb, c) == -1)
+		http_reply_internal(c);
+}
+
+/* control_on_list - hand the objects to the list callback */
+static void control_on_list(void *arg, Ph__Envelope *rep)
+{
+	struct http_call *c = arg;
+	http_list_cb cb = c->on_objects;
+	Ph__PolicyReply *r = control_reply_ok(c, rep);
+
+	if (r != NULL)
+		cb(c, r->objects, r->n_objects);
+}
+
+/* http_control_list - PolicyList {kind, tenant} */
+void http_control_list(struct http_call *c, const char *kind, http_list_cb cb)
+{
+	Ph__Envelope env;
+	Ph__PolicyList pl = PH__POLICY_LIST__INIT;
+
+	pl.kind = (char *)kind;
+	pl.tenant_id = c->who.tenant_id;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_POLICY_LIST;
+	env.policy_list = &pl;
+	c->on_objects = cb;
+	control_call(c, &env, control_on_list);
+}
+
+/* page_param - a non-negative number parameter, DEF when absent; -1 if bad */
+static long page_param(struct http_call *c, const char *name, long def, long max)
+{
+	char *v = http_query(c, name), *end;
+	long n = def;
+
+	if (v != NULL) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 0 || n > max)
+			n = -1;
+		free(v);
+	}
+	return n;
+}
+
+/* item_id_cmp - items sorted by id, so pages are stable */
+static int item_id_cmp(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "id")),
+	    json_string_value(json_object_get(*(json_t *const *)b, "id")));
+}
+
+/* page_sort - ITEMS in id order (a new array) */
+static json_t *page_sort(json_t *items)
+{
+	size_t n = json_array_size(items);
+	json_t **v = calloc(n + 1, sizeof(*v)), *out = json_array();
+
+	for (size_t i = 0; v != NULL && i < n; i++)
+		v[i] = json_array_get(items, i);
+	if (v != NULL)
+		qsort(v, n, sizeof(*v), item_id_cmp);
+	for (size_t i = 0; v != NULL && out != NULL && i < n; i++)
+		json_array_append(out, v[i]);
+	free(v);
+	json_decref(items);
+	return out;
+}
+
+/* http_control_page - one page of ITEMS */
+void http_control_page(struct http_call *c, json_t *items, int wrap)
+{
+	long limit = page_param(c, "limit", PAGE_DEFAULT, PAGE_MAX);
+	long off = page_param(c, "page", 0, 1L << 30);
+	json_t *page = json_array(), *all = page_sort(items);
+	char next[32];
+
+	if (limit <= 0 || off < 0 || page == NULL || all == NULL) {
+		json_decref(page);
+		json_decref(all);
+		http_reply_error(c, 400, "InvalidParameter", "Invalid limit or page");
+		return;
+	}
+	for (long i = off; i < off + limit && (size_t)i < json_array_size(all); i++)
+		json_array_append(page, json_array_get(all, (size_t)i));
+	if ((size_t)(off + limit) < json_array_size(all)) {
+		snprintf(next, sizeof(next), "%ld", off + limit);
+		http_set_header(c, "opc-next-page", next);
+	}
+	json_decref(all);
+	http_reply_json(c, 200, wrap ? json_pack("{s:o}", "items", page) : page);
+}
+
+/* http_control_find - by id */
+const Ph__PolicyObject *http_control_find(struct http_call *c, Ph__PolicyObject **objs,
+    size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCMessage *m = (const ProtobufCMessage *)objs[i]->sender;
+		const ProtobufCFieldDescriptor *f = m ?
+		    protobuf_c_message_descriptor_get_field_by_name(m->descriptor, "id") : NULL;
+		const char *id = f ? *(char *const *)((const char *)m + f->offset) : "";
+
+		if (strcmp(id, c->id) == 0)
+			return objs[i];
+	}
+	http_not_found(c);
+	return NULL;
+}
+
+/* http_time - RFC 3339 with milliseconds, UTC */
+json_t *http_time(uint64_t ms)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	char buf[40];
+
+	gmtime_r(&secs, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	return json_sprintf("%s.%03uZ", buf, (unsigned)(ms % 1000));
+}
+
+/* http_missing_param - a required query parameter is absent */
+void http_missing_param(struct http_call *c, const char *name)
+{
+	http_reply_error(c, 400, "MissingParameter", "Missing required parameter: %s", name);
+}
+
+/* http_not_found - OCI's answer for both "absent" and "not yours" */
+void http_not_found(struct http_call *c)
+{
+	http_reply_error(c, 404, "NotAuthorizedOrNotFound",
+	    "Authorization failed or requested resource not found.");
+}
+
+/* ---- puts and deletes ---- */
+
+/* control_on_put - reply with the stored object as JSON */
+static void control_on_put(void *arg, Ph__Envelope *rep)
+{
+	struct http_call *c = arg;
+	http_list_cb cb = c->on_objects;
+	Ph__PolicyReply *r = control_reply_ok(c, rep);
+
+	if (r != NULL && r->n_objects == 1)
+		cb(c, r->objects, 1);
+	else if (r != NULL)
+		http_reply_internal(c);
+}
+
+/* control_put - PolicyPut O, then CB with the stored object */
+static void control_put(struct http_call *c, Ph__PolicyObject *o, http_list_cb cb)
+{
+	Ph__Envelope env;
+	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
+
+	put.object = o;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_POLICY_PUT;
+	env.policy_put = &put;
+	c->on_objects = cb;
+	control_call(c, &env, control_on_put);
+}
+
+/* control_on_delete - 204 */
+static void control_on_delete(void *arg, Ph__Envelope *rep)
+{
+	struct http_call *c = arg;
+
+	if (control_reply_ok(c, rep) != NULL)
+		http_reply_json(c, 204, NULL);
+}
+
+/* control_delete - PolicyDelete of the object C->id of KIND */
+static void control_delete(struct http_call *c, const char *kind)
+{
+	Ph__Envelope env;
+	Ph__PolicyDelete del = PH__POLICY_DELETE__INIT;
+
+	del.kind = (char *)kind;
+	del.id = c->id;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_POLICY_DELETE;
+	env.policy_delete = &del;
+	control_call(c, &env, control_on_delete);
+}
+
+/* control_body - the JSON object body with string members; NULL when replied */
+static json_t *control_body(struct http_call *c)
+{
+	json_error_t jerr;
+	json_t *b = json_loadb((const char *)c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
+
+	if (b == NULL || !json_is_object(b)) {
+		json_decref(b);
+		http_reply_error(c, 400, "CannotParseRequest", "Request body is not valid JSON.");
+		return NULL;
+	}
+	return b;
+}
+
+/* control_body_str - required string member NAME; NULL when replied */
+static const char *control_body_str(struct http_call *c, json_t *b, const char *name)
+{
+	const char *v = json_string_value(json_object_get(b, name));
+
+	if (v == NULL || *v == '\0') {
+		json_decref(b);
+		http_reply_error(c, 400, "MissingParameter",
+		    "Required attribute %s can't be empty or null.", name);
+	}
+	return v;
+}
+
+/* ---- senders ---- */
+
+/* sender_json - Sender / SenderSummary */
+static json_t *sender_json(const Ph__Sender *s)
+{
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:{}, s:{}}", "compartmentId",
+	    s->compartment_id, "emailAddress", s->address, "id", s->id, "isSpf", 0,
+	    "lifecycleState", "ACTIVE", "freeformTags", "definedTags");
+}
+
+/* sender_reply_one - the created sender */
+static void sender_reply_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	http_reply_json(c, 200, sender_json(objs[0]->sender));
+}
+
+/* user_may_use - the caller's user may use compartment CID */
+static int user_may_use(struct http_call *c, const char *cid)
+{
+	const Ph__User *u = policy_user(c->hd->policy, c->who.user_id);
+
+	for (size_t i = 0; u != NULL && i < u->n_compartment_ids; i++)
+		if (strcmp(u->compartment_ids[i], cid) == 0)
+			return 1;
+	return 0;
+}
+
+/* http_control_sender_create - POST /senders {compartmentId, emailAddress} */
+void http_control_sender_create(struct http_call *c)
+{
+	Ph__Sender s = PH__SENDER__INIT;
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+	json_t *b = control_body(c);
+	const char *comp, *addr;
+
+	if (b == NULL || (comp = control_body_str(c, b, "compartmentId")) == NULL ||
+	    (addr = control_body_str(c, b, "emailAddress")) == NULL)
+		return;
+	if (!user_may_use(c, comp)) {
+		json_decref(b);
+		http_not_found(c);
+		return;
+	}
+	s.tenant_id = c->who.tenant_id;
+	s.compartment_id = (char *)comp;
+	s.address = (char *)addr;
+	o.obj_case = PH__POLICY_OBJECT__OBJ_SENDER;
+	o.sender = &s;
+	control_put(c, &o, sender_reply_one);
+	json_decref(b);
+}
+
+/* sender_list_reply - the compartment's senders, filtered */
+static void sender_list_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	char *comp = http_query(c, "compartmentId"), *addr = http_query(c, "emailAddress");
+	json_t *items = json_array();
+
+	for (size_t i = 0; comp != NULL && i < n; i++) {
+		const Ph__Sender *s = objs[i]->sender;
+		if (strcmp(s->compartment_id, comp) == 0 &&
+		    (addr == NULL || strcasecmp(addr, s->address) == 0))
+			json_array_append_new(items, sender_json(s));
+	}
+	if (comp == NULL) {
+		json_decref(items);
+		http_missing_param(c, "compartmentId");
+	} else {
+		http_control_page(c, items, 0);
+	}
+	free(comp);
+	free(addr);
+}
+
+void http_control_sender_list(struct http_call *c)
+{
+	http_control_list(c, "sender", sender_list_reply);
+}
+
+/* sender_get_reply - one sender by id */
+static void sender_get_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	const Ph__PolicyObject *o = http_control_find(c, objs, n);
+
+	if (o != NULL)
+		http_reply_json(c, 200, sender_json(o->sender));
+}
+
+void http_control_sender_get(struct http_call *c)
+{
+	http_control_list(c, "sender", sender_get_reply);
+}
+
+/* sender_delete_found - the sender is the caller's: delete it */
+static void sender_delete_found(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	if (http_control_find(c, objs, n) != NULL)
+		control_delete(c, "sender");
+}
+
+void http_control_sender_delete(struct http_call *c)
+{
+	http_control_list(c, "sender", sender_delete_found);
+}
+
+/* ---- suppressions ---- */
+
+/* suppression_json - Suppression (SUMMARY: SuppressionSummary fields only) */
+static json_t *suppression_json(const Ph__Suppression *x, int summary)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "compartmentId", x->tenant_id,
+	    "emailAddress", x->address, "id", x->id, "reason", x->reason,
+	    "timeCreated", http_time(x->time_created_ms));
+
+	if (o != NULL && !summary && x->message_id[0])
+		json_object_set_new(o, "messageId", json_string(x->message_id));
+	if (o != NULL && !summary && x->error_detail[0])
+		json_object_set_new(o, "errorDetail", json_string(x->error_detail));
+	return o;
+}
+
+static void suppression_reply_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	http_reply_json(c, 200, suppression_json(objs[0]->suppression, 0));
+}
+
+/* http_control_suppression_create - POST /suppressions */
+void http_control_suppression_create(struct http_call *c)
+{
+	Ph__Suppression x = PH__SUPPRESSION__INIT;
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+	json_t *b = control_body(c);
+	const char *comp, *addr;
+
+	if (b == NULL || (comp = control_body_str(c, b, "compartmentId")) == NULL ||
+	    (addr = control_body_str(c, b, "emailAddress")) == NULL)
+		return;
+	if (strcmp(comp, c->who.tenant_id) != 0) {
+		json_decref(b);
+		http_not_found(c);
+		return;
+	}
+	x.tenant_id = c->who.tenant_id;
+	x.address = (char *)addr;
+	x.reason = "MANUAL";
+	o.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
+	o.suppression = &x;
+	control_put(c, &o, suppression_reply_one);
+	json_decref(b);
+}
+
+/* suppression_list_reply - the tenancy's suppressions, filtered */
+static void suppression_list_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	char *comp = http_query(c, "compartmentId"), *addr = http_query(c, "emailAddress");
+	json_t *items = json_array();
+
+	for (size_t i = 0; comp != NULL && i < n; i++) {
+		const Ph__Suppression *x = objs[i]->suppression;
+		if (addr == NULL || strcasecmp(addr, x->address) == 0)
+			json_array_append_new(items, suppression_json(x, 1));
+	}
+	if (comp == NULL) {
+		json_decref(items);
+		http_missing_param(c, "compartmentId");
+	} else if (strcmp(comp, c->who.tenant_id) != 0) {
+		json_decref(items);
+		http_not_found(c);
+	} else {
+		http_control_page(c, items, 0);
+	}
+	free(comp);
+	free(addr);
+}
+
+void http_control_suppression_list(struct http_call *c)
+{
+	http_control_list(c, "suppression", suppression_list_reply);
+}
+
+static void suppression_get_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	const Ph__PolicyObject *o = http_control_find(c, objs, n);
+
+	if (o != NULL)
+		http_reply_json(c, 200, suppression_json(o->suppression, 0));
+}
+
+void http_control_suppression_get(struct http_call *c)
+{
+	http_control_list(c, "suppression", suppression_get_reply);
+}
+
+static void suppression_delete_found(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	if (http_control_find(c, objs, n) != NULL)
+		control_delete(c, "suppression");
+}
+
+void http_control_suppression_delete(struct http_call *c)
+{
+	http_control_list(c, "suppression", suppression_delete_found);
+}

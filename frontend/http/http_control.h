@@ -1,0 +1,52 @@
+/*
+ * http_control - the control plane (/20170907) over ph-control: approved
+ * senders and suppressions (create, get, list, delete), email domains and
+ * DKIM keys (get, list), and GET /configuration. Every call is confined to
+ * the caller's tenancy: objects of other tenancies answer 404
+ * NotAuthorizedOrNotFound as if they did not exist. Lists paginate with
+ * limit (1..1000, default 100) and page (an opaque offset, returned in
+ * opc-next-page while more items remain).
+ */
+#ifndef HTTP_CONTROL_H
+#define HTTP_CONTROL_H
+
+#include <stddef.h>
+#include "control.pb-c.h"
+
+struct http_call;
+struct json_t;
+
+void http_control_sender_create(struct http_call *c);
+void http_control_sender_list(struct http_call *c);
+void http_control_sender_get(struct http_call *c);
+void http_control_sender_delete(struct http_call *c);
+void http_control_suppression_create(struct http_call *c);
+void http_control_suppression_list(struct http_call *c);
+void http_control_suppression_get(struct http_call *c);
+void http_control_suppression_delete(struct http_call *c);
+void http_control_domain_list(struct http_call *c);
+void http_control_domain_get(struct http_call *c);
+void http_control_dkim_list(struct http_call *c);
+void http_control_dkim_get(struct http_call *c);
+void http_control_configuration(struct http_call *c);
+
+/* shared by http_control.c and http_control_dom.c */
+
+/* http_list_cb - the caller's objects of one kind (borrowed for the call) */
+typedef void (*http_list_cb)(struct http_call *c, Ph__PolicyObject **objs, size_t n);
+/* http_control_list - PolicyList of KIND in the caller's tenancy, then CB */
+void http_control_list(struct http_call *c, const char *kind, http_list_cb cb);
+/* http_control_page - reply 200 with ITEMS (consumed) paginated; WRAP: as
+ * {"items": [...]} (collections) rather than a bare array */
+void http_control_page(struct http_call *c, struct json_t *items, int wrap);
+/* http_control_find - the object with id C->id among OBJS, NULL (404 sent) */
+const Ph__PolicyObject *http_control_find(struct http_call *c, Ph__PolicyObject **objs,
+    size_t n);
+/* http_time - RFC 3339 UTC "2025-01-02T03:04:05.678Z" of MS */
+struct json_t *http_time(uint64_t ms);
+/* http_missing_param - 400 MissingParameter for query parameter NAME */
+void http_missing_param(struct http_call *c, const char *name);
+/* http_not_found - 404 NotAuthorizedOrNotFound */
+void http_not_found(struct http_call *c);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * fuzz_http_email - libFuzzer target for ph-httpd's request decoding: the
+ * SubmitEmailDetails JSON decoder and validator (http_email_decode) and, for
+ * every input it accepts, the RFC 5322 message built from it
+ * (http_mime_build), which must never contain a bare CR or LF.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <event2/buffer.h>
+
+#include "http_email.h"
+#include "http_mime.h"
+
+/* check_crlf - every CR is followed by LF and every LF preceded by CR */
+static void check_crlf(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\r' && (i + 1 == n || p[i + 1] != '\n'))
+			abort();
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			abort();
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct http_email m;
+	struct http_err err;
+	struct http_mime_ctx ctx = { "fuzz.test", "127.0.0.1", "0123456789abcdef0123456789abcdef",
+	    "id@fuzz.test", 0 };
+	struct evbuffer *out;
+
+	if (http_email_decode((const char *)data, size, &m, &err) == 0 &&
+	    (out = evbuffer_new()) != NULL) {
+		if (http_mime_build(&m, &ctx, out) == 0)
+			check_crlf(evbuffer_pullup(out, -1), evbuffer_get_length(out));
+		evbuffer_free(out);
+	} else if (err.status != 400 || err.code == NULL) {
+		abort();
+	}
+	http_email_clear(&m);
+	return 0;
+}

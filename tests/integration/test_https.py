@@ -1,0 +1,449 @@
+#!/usr/bin/python3
+"""Issue 4: ph-httpd, the OCI-compatible HTTPS API, on a real stack.
+
+Every documented reply of the seed's HTTPS table (status, code, message),
+OCI request signing (401 NotAuthenticated), hostile bodies, the control plane
+(senders, suppressions, configuration, pagination, tenancy isolation), raw
+MIME submission, and the real OCI TypeScript SDK (oci_sdk.mjs) end to end.
+"""
+import atexit
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import uuid
+
+from phtest import (HttpsApi, Procs, SmtpSink, Stack, make_api_key, run_tests,
+                    wait_port, wait_until)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUBMIT = "/20220926/actions/submitEmail"
+RAW = "/20220926/actions/submitRawEmail"
+AUTH_MSG = ("The required information to complete authentication was not provided "
+            "or was incorrect.")
+
+
+class Env:
+    """One stack shared by the tests of this file (started once)."""
+    st = sink = procs = api = None
+    tenant = comp = user = None
+
+
+def tenant_setup(st, name, per_minute=None, per_day=None):
+    """A tenant with a compartment, a user, an API key and an approved sender
+    sender@<name>.test; returns (api, tenant_id, compartment_id)."""
+    args = ["tenant", "add", name]
+    if per_minute:
+        args += ["--per-minute", str(per_minute)]
+    if per_day:
+        args += ["--per-day", str(per_day)]
+    t = st.phctl(*args)
+    c = st.phctl("compartment", "add", t["id"], "main")
+    u = st.phctl("user", "add", t["id"], "u-" + name, "--compartment", c["id"])
+    kid, pem = make_api_key(st, u["id"])
+    st.phctl("sender", "add", t["id"], "sender@%s.test" % name, "--compartment", c["id"])
+    api = HttpsApi(st, kid, pem)
+    wait_until(lambda: api.call("GET", "/20170907/configuration?compartmentId=" +
+                                t["id"])[0] == 200, 10, "the key at ph-httpd")
+    return api, t["id"], c["id"]
+
+
+def env():
+    if Env.st is None:
+        Env.procs = Procs()
+        Env.sink = SmtpSink(Env.procs, "/tmp")
+        Env.st = Stack("https", sink_port=Env.sink.port)
+        atexit.register(lambda: (Env.st.stop(), Env.procs.stop_all()))
+        Env.st.start()
+        wait_port(Env.st.https_port)
+        u = Env.st.phctl("user", "list")[0]
+        Env.user, Env.tenant = u["id"], u["tenant_id"]
+        Env.comp = u["compartment_ids"][0]
+        kid, pem = make_api_key(Env.st, Env.user)
+        Env.api = HttpsApi(Env.st, kid, pem)
+        Env.st.phctl("sender", "add", Env.tenant, "alice@source.test")
+        wait_until(lambda: Env.api.call("GET", "/20170907/senders?compartmentId=" +
+                                        Env.comp)[0] == 200, 10, "the key at ph-httpd")
+    return Env
+
+
+def mail(**over):
+    e = env()
+    d = {"sender": {"senderAddress": {"email": "alice@source.test", "name": "Alice"},
+                    "compartmentId": e.comp},
+         "recipients": {"to": [{"email": "bob@dest.test", "name": "Bob"}]},
+         "subject": "hello", "bodyText": "hi\n"}
+    d.update(over)
+    return d
+
+
+def expect(resp, status, code=None, message=None):
+    st, body, hdr = resp
+    assert st == status, "status %d, want %d: %r" % (st, status, body)
+    assert hdr.get("opc-request-id"), "no opc-request-id: %d %r %r" % (st, body, hdr)
+    if code is not None:
+        assert body == {"code": code, "message": message}, "got %r, want %r" % (
+            body, {"code": code, "message": message})
+    return body
+
+
+def submit(d, **kw):
+    return env().api.call("POST", SUBMIT, d, **kw)
+
+
+# ---- 200 and the message at the sink
+
+def test_submit_email_arrives():
+    e = env()
+    tid = uuid.uuid4().hex
+    d = mail(subject="Grüße " + tid, bodyHtml="<p>hï</p>", messageId=tid + "@source.test",
+             recipients={"to": [{"email": "bob@dest.test", "name": "Bob \"B\""}],
+                         "cc": [{"email": "carol@dest.test"}],
+                         "bcc": [{"email": "dave@dest.test"}]},
+             replyTo=[{"email": "help@source.test"}],
+             headerFields={"X-Test-Id": tid, "X-Evil": "a\r\nBcc: evil@dest.test"})
+    body = expect(submit(d), 200)
+    assert body["messageId"] == tid + "@source.test" and body["envelopeId"]
+    assert body["suppressedRecipients"] == []
+    wait_until(lambda: any(tid.encode() in m for m in e.sink.messages()), 30, "the message")
+    every = b"".join(m for m in e.sink.messages() if tid.encode() in m)
+    for r in (b"bob", b"carol", b"dave"):
+        assert b"X-Rcpt-Args: <%s@dest.test>" % r in every, "no copy for " + r.decode()
+    # smtp-sink stores lines with LF ends
+    raw = [m for m in e.sink.messages() if tid.encode() in m][0]
+    head = raw.split(b"\n\n", 1)[0]
+    assert b"\nSubject: =?UTF-8?B?" in head, head
+    assert b"\nMessage-ID: <%s@source.test>" % tid.encode() in head
+    ours = head.split(b"Received: from [", 1)[1]
+    assert b"\nCc: <carol@dest.test>" in ours and b"dave@dest.test" not in ours
+    assert b"\nBcc:" not in head and b"\nX-Evil: =?UTF-8?B?" in head, "CR/LF reached a header"
+    assert b"multipart/alternative" in head
+
+
+def test_request_id_echoed_and_minted():
+    e = env()
+    st, _, h = e.api.call("GET", "/20170907/configuration?compartmentId=" + e.tenant,
+                          headers={"opc-request-id": "my-req/1"})
+    assert st == 200 and h["opc-request-id"] == "my-req/1"
+    st, _, h = e.api.call("GET", "/20170907/configuration?compartmentId=" + e.tenant)
+    assert len(h["opc-request-id"]) == 32
+
+
+# ---- 400 InvalidParameter (7) and MissingParameter (5)
+
+def test_invalid_parameter_messages():
+    e = env()
+    cases = [
+        (mail(messageId="no-at-sign"), "Message ID not formed according to RFCs."),
+        (mail(recipients={"to": [{"email": ""}]}), "Email Address can't be null or empty."),
+        (mail(recipients={"to": [{"email": "bad address@"}]}),
+         "Invalid Internet Address : bad address@"),
+        (mail(recipients={"to": [{"email": "r%d@dest.test" % i} for i in range(30)],
+                          "cc": [{"email": "c%d@dest.test" % i} for i in range(21)]}),
+         "maxItems: 50, for recipients across the To:, CC: and BCC: fields."),
+        (mail(headerFields={"": "v"}), "Header Key can't be null or empty"),
+        (mail(headerFields={"X-Ünicode": "v"}),
+         "Custom Mail Header Keys should be ASCII only X-Ünicode"),
+        (mail(headerFields={"Subject": "v"}),
+         "Subject is a reserved mail header which is not allowed"),
+    ]
+    for d, msg in cases:
+        expect(submit(d), 400, "InvalidParameter", msg)
+
+
+def test_missing_parameter_messages():
+    base = mail()
+    no_comp = mail(sender={"senderAddress": {"email": "alice@source.test"}})
+    cases = [
+        (no_comp, "Required attribute sender compartmentId cannot be empty or null."),
+        (mail(subject=""), "Required attribute subject can't be empty or null."),
+        ({k: v for k, v in base.items() if k != "sender"},
+         "Required attribute sender can't be empty or null."),
+        (mail(recipients={"to": [], "cc": []}),
+         "Required attribute recipients must contain either to , cc or bcc recipients."),
+        ({k: v for k, v in base.items() if k != "bodyText"},
+         "Required attribute body(html/text) is missing. Request must contain either "
+         "bodyText or bodyHtml"),
+    ]
+    for d, msg in cases:
+        expect(submit(d), 400, "MissingParameter", msg)
+
+
+# ---- 404, 413, LimitExceeded
+
+def test_sender_not_approved_404():
+    d = mail(sender={"senderAddress": {"email": "mallory@source.test"},
+                     "compartmentId": env().comp})
+    expect(submit(d), 404, "NotAuthorizedOrNotFound",
+           "Authorization failed: address mallory@source.test not authorized or not found")
+
+
+def test_message_over_byte_limit_413():
+    expect(submit(mail(bodyText="x" * (2 * 1024 * 1024))), 413, "RequestEntityTooLarge",
+           "Message exceeds byte limit : limit is 2097152")
+
+
+def test_limit_exceeded_per_minute_and_day():
+    st = env().st
+    api, t, c = tenant_setup(st, "lim", per_minute=2, per_day=1000)
+    d = mail(sender={"senderAddress": {"email": "sender@lim.test"}, "compartmentId": c})
+    expect(api.call("POST", SUBMIT, d), 200)
+    expect(api.call("POST", SUBMIT, d), 200)
+    expect(api.call("POST", SUBMIT, d), 400, "LimitExceeded",
+           "Maximum messages sent per minute reached : limit is 2")
+    api2, t2, c2 = tenant_setup(st, "day", per_minute=100, per_day=1)
+    d2 = mail(sender={"senderAddress": {"email": "sender@day.test"}, "compartmentId": c2})
+    expect(api2.call("POST", SUBMIT, d2), 200)
+    expect(api2.call("POST", SUBMIT, d2), 400, "LimitExceeded",
+           "Maximum messages sent per day reached : limit is 1")
+
+
+# ---- 401 NotAuthenticated
+
+def test_not_authenticated():
+    e = env()
+    expect(e.api.call("POST", SUBMIT, mail(), sign=False), 401, "NotAuthenticated", AUTH_MSG)
+    expect(submit(mail(), date="Mon, 01 Jan 2001 00:00:00 GMT"), 401, "NotAuthenticated",
+           AUTH_MSG)
+    expect(submit(mail(), headers={"x-content-sha256": "AAAA"}), 401, "NotAuthenticated",
+           AUTH_MSG)
+    expect(submit(mail(), signed=["date", "(request-target)", "host"]), 401,
+           "NotAuthenticated", AUTH_MSG)
+    other = HttpsApi(e.st, e.api.key_id.rsplit("/", 1)[0] + "/00:11", e.api.key_pem)
+    expect(other.call("GET", "/20170907/configuration?compartmentId=" + e.tenant), 401,
+           "NotAuthenticated", AUTH_MSG)
+    # a valid signature over another body
+    import ocisign
+    url = "https://127.0.0.1:%d%s" % (e.st.https_port, SUBMIT)
+    other_body = json.dumps(mail()).encode()
+    h = ocisign.sign("POST", url, {}, b"{}", e.api.key_id, e.api.key_pem)
+    h["content-length"] = str(len(other_body))
+    e.api.conn.request("POST", SUBMIT, body=other_body, headers=h)
+    r = e.api.conn.getresponse()
+    assert r.status == 401 and json.loads(r.read())["code"] == "NotAuthenticated"
+
+
+# ---- hostile bodies
+
+def test_hostile_bodies():
+    e = env()
+    bad_json = ("Request body is not valid JSON.")
+    for body in (b"{", b"[" * 100000 + b"]" * 100000, b'{"subject": "\xff\xfe"}',
+                 b'{"subject": "a", "subject": "b"}', b'{"subject": "\\u0000"}'):
+        expect(e.api.call("POST", SUBMIT, body), 400, "CannotParseRequest", bad_json)
+    expect(e.api.call("POST", SUBMIT, b"[1]"), 400, "CannotParseRequest",
+           "Request body must be a JSON object.")
+    expect(e.api.call("POST", SUBMIT, {"sender": 5}), 400, "CannotParseRequest",
+           "Invalid value for attribute sender.")
+    big = json.dumps(mail(subject="s" * (10 * 1024 * 1024))).encode()
+    expect(e.api.call("POST", SUBMIT, big), 413, "RequestEntityTooLarge",
+           "Message exceeds byte limit : limit is 2097152")
+    expect(e.api.call("GET", "/20170907/configuration?compartmentId=" + e.tenant), 200)
+
+
+# ---- suppressions and the control plane
+
+def test_suppression_reported_and_not_delivered():
+    e = env()
+    tid = uuid.uuid4().hex
+    x = expect(e.api.call("POST", "/20170907/suppressions",
+                          {"compartmentId": e.tenant, "emailAddress": "Gone@Dest.test"}), 200)
+    assert x["emailAddress"] == "gone@dest.test" and x["reason"] == "MANUAL"
+    assert x["timeCreated"].endswith("Z")
+    wait_until(lambda: submit(mail(subject="probe", recipients={"to": [
+        {"email": "gone@dest.test"}]}))[1].get("suppressedRecipients"), 10, "the replica")
+    d = mail(subject="supp " + tid, headerFields={"X-Test-Id": tid},
+             recipients={"to": [{"email": "gone@dest.test", "name": "G"},
+                                {"email": "kept@dest.test"}]})
+    body = expect(submit(d), 200)
+    assert body["suppressedRecipients"] == [{"email": "gone@dest.test", "name": "G"}]
+    wait_until(lambda: any(tid.encode() in m for m in e.sink.messages()), 30, "the message")
+    got = [m for m in e.sink.messages() if tid.encode() in m]
+    assert len(got) == 1 and b"X-Rcpt-Args: <kept@dest.test>" in got[0]
+    g = expect(e.api.call("GET", "/20170907/suppressions/" + x["id"]), 200)
+    assert g["id"] == x["id"]
+    lst = expect(e.api.call("GET", "/20170907/suppressions?compartmentId=" + e.tenant), 200)
+    assert [s["emailAddress"] for s in lst] == ["gone@dest.test"]
+    expect(e.api.call("DELETE", "/20170907/suppressions/" + x["id"]), 204)
+    expect(e.api.call("GET", "/20170907/suppressions/" + x["id"]), 404,
+           "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+
+
+def test_senders_crud_and_pagination():
+    e = env()
+    ids = []
+    for i in range(5):
+        s = expect(e.api.call("POST", "/20170907/senders",
+                              {"compartmentId": e.comp, "emailAddress": "p%d@page.test" % i}), 200)
+        assert s["lifecycleState"] == "ACTIVE" and s["compartmentId"] == e.comp
+        ids.append(s["id"])
+    st, body, _ = e.api.call("POST", "/20170907/senders",
+                             {"compartmentId": e.comp, "emailAddress": "p0@page.test"})
+    assert st == 409 and body["code"] == "Conflict"
+    seen, page = [], None
+    while True:
+        q = "/20170907/senders?compartmentId=%s&limit=2" % e.comp + ("&page=" + page if page else "")
+        st, items, h = e.api.call("GET", q)
+        assert st == 200 and len(items) <= 2
+        seen += [s["id"] for s in items]
+        page = h.get("opc-next-page")
+        if not page:
+            break
+    assert set(ids) <= set(seen) and len(seen) == len(set(seen))
+    expect(e.api.call("GET", "/20170907/senders/" + ids[0]), 200)
+    expect(e.api.call("DELETE", "/20170907/senders/" + ids[0]), 204)
+    expect(e.api.call("GET", "/20170907/senders/" + ids[0]), 404, "NotAuthorizedOrNotFound",
+           "Authorization failed or requested resource not found.")
+    st, body, _ = e.api.call("GET", "/20170907/senders")
+    assert st == 400 and body["code"] == "MissingParameter"
+
+
+def test_tenancy_isolation_and_configuration():
+    e = env()
+    api, t, c = tenant_setup(e.st, "other")
+    mine = e.api.call("GET", "/20170907/senders?compartmentId=" + e.comp)[1]
+    expect(api.call("GET", "/20170907/senders/" + mine[0]["id"]), 404,
+           "NotAuthorizedOrNotFound", "Authorization failed or requested resource not found.")
+    expect(api.call("POST", "/20170907/senders", {"compartmentId": e.comp,
+                                                   "emailAddress": "x@other.test"}), 404)
+    d = mail(sender={"senderAddress": {"email": "alice@source.test"}, "compartmentId": e.comp})
+    expect(api.call("POST", SUBMIT, d), 404, "NotAuthorizedOrNotFound",
+           "Authorization failed: address alice@source.test not authorized or not found")
+    cfg = expect(api.call("GET", "/20170907/configuration?compartmentId=" + t), 200)
+    assert cfg["compartmentId"] == t
+    assert cfg["httpSubmitEndpoint"] == "https://127.0.0.1:%d" % e.st.https_port
+    expect(api.call("GET", "/20170907/emailDomains?compartmentId=" + t), 200)
+
+
+def test_unknown_path_404():
+    expect(env().api.call("GET", "/20170907/nothing"), 404, "NotAuthorizedOrNotFound",
+           "Authorization failed or requested resource not found.")
+
+
+# ---- raw MIME
+
+def test_submit_raw_email():
+    e = env()
+    tid = uuid.uuid4().hex
+    msg = ("From: Alice <alice@source.test>\nTo: bob@dest.test\nSubject: raw %s\n"
+           "X-Test-Id: %s\n\nraw body\n" % (tid, tid)).encode()
+    hdr = {"content-type": "message/rfc822", "compartment-id": e.comp,
+           "sender": "alice@source.test", "recipients": "bob@dest.test, gone2@dest.test"}
+    e.api.call("POST", "/20170907/suppressions", {"compartmentId": e.tenant,
+                                                  "emailAddress": "gone2@dest.test"})
+    wait_until(lambda: e.api.call("POST", RAW, msg, headers=dict(hdr))[1].get(
+        "suppressedRecipients") == ["gone2@dest.test"], 10, "the raw submission")
+    wait_until(lambda: any(tid.encode() in m for m in e.sink.messages()), 30, "the raw message")
+    m = [m for m in e.sink.messages() if tid.encode() in m][0]
+    assert b"\n\nraw body\n" in m and b"\nMessage-ID: <" in m, m
+    bad = dict(hdr, sender="mallory@source.test")
+    expect(e.api.call("POST", RAW, msg, headers=bad), 404, "NotAuthorizedOrNotFound",
+           "Authorization failed: address mallory@source.test not authorized or not found")
+    forged = msg.replace(b"From: Alice <alice@source.test>", b"From: eve@source.test")
+    expect(e.api.call("POST", RAW, forged, headers=dict(hdr)), 404, "NotAuthorizedOrNotFound",
+           "Authorization failed: address eve@source.test not authorized or not found")
+    expect(e.api.call("POST", RAW, msg, headers=dict(hdr, recipients="")), 400,
+           "MissingParameter",
+           "Required attribute recipients must contain either to , cc or bcc recipients.")
+
+
+# ---- 429 and 500 on a stack of their own
+
+def test_too_many_requests_429_and_500():
+    procs = Procs()
+    try:
+        sink = SmtpSink(procs, "/tmp")
+        cfg = "[httpd]\nclient_rate = 3\nqueue_timeout = 1000ms\n"
+        with Stack("https429", sink_port=sink.port, config=cfg) as st:
+            st.start()
+            wait_port(st.https_port)
+            u = st.phctl("user", "list")[0]
+            st.phctl("sender", "add", u["tenant_id"], "alice@source.test")
+            kid, pem = make_api_key(st, u["id"])
+            api = HttpsApi(st, kid, pem)
+            wait_until(lambda: api.call("GET", "/20170907/configuration?compartmentId=" +
+                                        u["tenant_id"])[0] == 200, 10, "the key")
+            d = mail(sender={"senderAddress": {"email": "alice@source.test"},
+                             "compartmentId": u["compartment_ids"][0]})
+            pids = [st.pid("ph-queue", i) for i in (0, 1)]
+            for p in pids:
+                os.kill(p, signal.SIGSTOP)
+            try:
+                expect(api.call("POST", SUBMIT, d), 500, "InternalServerError",
+                       "Internal Server Error")
+            finally:
+                for p in pids:
+                    os.kill(p, signal.SIGCONT)
+            r = api.call("POST", SUBMIT, d)
+            while r[0] != 429:
+                assert r[0] in (200, 500), r
+                r = api.call("POST", SUBMIT, d)
+            expect(r, 429, "TooManyRequests", "Too many requests received. Wait and try again.")
+            assert int(r[2]["retry-after"]) >= 1
+    finally:
+        procs.stop_all()
+
+
+# ---- the real OCI TypeScript SDK
+
+def npm_install():
+    tests = os.path.dirname(HERE)
+    if os.path.isdir(os.path.join(tests, "node_modules", "oci-emaildataplane")):
+        return True
+    if shutil.which("npm") is None:
+        return False
+    p = subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=tests,
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        print(p.stderr[-2000:])
+        return False
+    return True
+
+
+def test_oci_typescript_sdk():
+    e = env()
+    if shutil.which("node") is None or not npm_install():
+        print("SKIP test_oci_typescript_sdk: node/npm or the npm registry unavailable")
+        return
+    tid = uuid.uuid4().hex
+    keyfile = os.path.join(e.st.root, "sdk-key.pem")
+    with open(keyfile, "wb") as f:
+        f.write(e.api.key_pem)
+    tenancy, user, fp = e.api.key_id.split("/")
+    env_ = dict(os.environ, NODE_EXTRA_CA_CERTS=os.path.join(e.st.data, "tls", "cert.pem"),
+                PH_ENDPOINT="https://127.0.0.1:%d" % e.st.https_port, PH_TENANCY=tenancy,
+                PH_USER=user, PH_FINGERPRINT=fp, PH_KEY_FILE=keyfile, PH_COMPARTMENT=e.comp,
+                PH_TEST_ID=tid, PH_WORKDIR=e.st.root)
+    p = subprocess.run(["node", os.path.join(HERE, "oci_sdk.mjs")], env=env_,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, "oci_sdk.mjs failed:\n" + p.stdout + p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["submit"]["suppressedRecipients"] == [{"email": "sdk-gone@dest.test"}], out
+    assert out["raw"]["suppressedRecipients"] == ["sdk-gone@dest.test"], out
+    wait_until(lambda: len([m for m in e.sink.messages() if tid.encode() in m]) >= 2, 30,
+               "both SDK messages at the sink")
+    got = [m for m in e.sink.messages() if tid.encode() in m]
+    assert all(b"sdk-gone@" not in m.split(b"Received:")[0] for m in got)
+    assert all(b"X-Rcpt-Args: <sdk-ok@dest.test>" in m for m in got)
+
+
+def test_clean_shutdown():
+    e = env()
+    e.api.close()
+    rc = e.st.stop()
+    e.procs.stop_all()
+    e.st.assert_clean_log()
+    assert rc == 0, "supervisor exit %r" % rc
+
+
+if __name__ == "__main__":
+    run_tests([test_submit_email_arrives, test_request_id_echoed_and_minted,
+               test_invalid_parameter_messages, test_missing_parameter_messages,
+               test_sender_not_approved_404, test_message_over_byte_limit_413,
+               test_limit_exceeded_per_minute_and_day, test_not_authenticated,
+               test_hostile_bodies, test_suppression_reported_and_not_delivered,
+               test_senders_crud_and_pagination, test_tenancy_isolation_and_configuration,
+               test_unknown_path_404, test_submit_raw_email, test_oci_typescript_sdk,
+               test_too_many_requests_429_and_500, test_clean_shutdown])
