@@ -73,7 +73,7 @@ zsock_setint(void *s, int opt, int v)
 /* zsock_bind_address - what to bind for ENDPOINT. One config names every
  * endpoint as its clients reach it ("tcp://queue-0:7001"); ZeroMQ binds only
  * addresses and interface names, so a tcp:// host that is not a numeric
- * address binds every interface ("tcp://*:7001") instead. */
+ * address binds every interface (host "*", same port) instead. */
 static void
 zsock_bind_address(const char *endpoint, char *out, size_t len)
 {

@@ -402,6 +402,10 @@ sup_config(struct supervisor *s)
 	sup_add(s, "ph-smtpd", 4, s->smtpd);
 	if (sup_binary_exists(s, "ph-httpd"))
 		sup_add(s, "ph-httpd", 4, s->httpd);
+	free(ep.control);
+	free(ep.control_pub);
+	strvec_clear(&ep.ratelimiter);
+	strvec_clear(&ep.queue);
 }
 
 static void

@@ -8,9 +8,12 @@
  * form the next batch: the number of fsyncs follows the disk, not the
  * message rate. Every batch is synced, results and deletes too: they ride
  * along with enqueues under load and cost one cheap fsync when idle, and a
- * crash then re-sends fewer already delivered messages. A compaction job
- * runs on this thread too, after the write of its batch, so the loop never
- * waits for it (enqueues do, for its duration: it is an operator's action).
+ * crash then re-sends fewer already delivered messages.
+ *
+ * A compaction job is written (as nothing) with its batch, so everything
+ * submitted before it is on disk; then the writer hands it to a second
+ * thread, the compactor, which flushes and compacts while the writer goes
+ * on with new batches. Neither the loop nor the enqueues wait for it.
  *
  * DIAGNOSTICS: a failed write fails every job of its batch (status -1,
  * warning); failure to start the thread is returned to the caller.
@@ -39,8 +42,11 @@ struct qcommit {
 	qcommit_done_cb cb;
 	void *arg;
 	pthread_t thread;
+	pthread_t compactor;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t ccv;		/* compactor wake-up */
+	struct qjob_list compacts;	/* writer -> compactor */
 	struct qjob_list pending;	/* loop -> writer */
 	struct qjob_list done;		/* writer -> loop */
 	int stop;
@@ -121,19 +127,6 @@ batch_add(struct queue_store *st, struct queue_batch *b, struct qjob *j)
 	}
 }
 
-/* batch_compact - run the compactions asked for in L (after its write) */
-static void
-batch_compact(struct qcommit *c, struct qjob_list *l)
-{
-	for (struct qjob *j = l->head; j != NULL; j = j->next) {
-		if (j->kind != QJOB_COMPACT || j->status < 0)
-			continue;
-		j->status = queue_store_compact(c->st);
-		if (j->status < 0)
-			log_warnx("queue store: compaction failed");
-	}
-}
-
 /* batch_write - one synced write of every job in L; sets their status */
 static void
 batch_write(struct qcommit *c, struct qjob_list *l)
@@ -151,7 +144,27 @@ batch_write(struct qcommit *c, struct qjob_list *l)
 		log_warnx("queue store: batch write failed");
 	for (struct qjob *j = l->head; j != NULL; j = j->next)
 		j->status = rc;
-	batch_compact(c, l);
+}
+
+/* split_compacts - move the compaction jobs of B to c->compacts (under mu);
+ * 1 when there were some */
+static int
+split_compacts(struct qcommit *c, struct qjob_list *b)
+{
+	struct qjob_list rest = { NULL, NULL };
+	int found = 0;
+
+	for (struct qjob *j = b->head, *n; j != NULL; j = n) {
+		n = j->next;
+		if (j->kind == QJOB_COMPACT && j->status == 0) {
+			list_append(&c->compacts, j);
+			found = 1;
+		} else {
+			list_append(&rest, j);
+		}
+	}
+	*b = rest;
+	return found;
 }
 
 /* writer_main - the writer thread: batch, write, hand back, repeat */
@@ -173,7 +186,39 @@ writer_main(void *arg)
 		batch_write(c, &b);
 		pthread_mutex_lock(&c->mu);
 		c->sync_writes++;
+		if (split_compacts(c, &b))
+			pthread_cond_signal(&c->ccv);
 		list_concat(&c->done, &b);
+		if (write(c->efd, &one, sizeof(one)) < 0)
+			log_warn("queue commit: eventfd write");
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+/* compactor_main - the compactor thread: one compaction at a time; those
+ * still waiting at the stop fail */
+static void *
+compactor_main(void *arg)
+{
+	struct qcommit *c = arg;
+	struct qjob *j;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->compacts.head == NULL && !c->stop)
+			pthread_cond_wait(&c->ccv, &c->mu);
+		if ((j = c->compacts.head) == NULL)
+			break;
+		if ((c->compacts.head = j->next) == NULL)
+			c->compacts.tail = NULL;
+		pthread_mutex_unlock(&c->mu);
+		j->status = c->stop ? -1 : queue_store_compact(c->st);
+		if (j->status < 0)
+			log_warnx("queue store: compaction failed or cancelled");
+		pthread_mutex_lock(&c->mu);
+		list_append(&c->done, j);
 		if (write(c->efd, &one, sizeof(one)) < 0)
 			log_warn("queue commit: eventfd write");
 	}
@@ -208,6 +253,18 @@ on_eventfd(evutil_socket_t fd, short what, void *arg)
 	run_done(arg);
 }
 
+/* qcommit_stop_writer - let the writer drain what is queued and end */
+static void
+qcommit_stop_writer(struct qcommit *c)
+{
+	pthread_mutex_lock(&c->mu);
+	c->stop = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_cond_signal(&c->ccv);
+	pthread_mutex_unlock(&c->mu);
+	pthread_join(c->thread, NULL);
+}
+
 /* qcommit_new - the writer thread and its wake-up event */
 struct qcommit *
 qcommit_new(struct event_base *base, struct queue_store *st, size_t batch_max,
@@ -223,6 +280,7 @@ qcommit_new(struct event_base *base, struct queue_store *st, size_t batch_max,
 	c->arg = arg;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->ccv, NULL);
 	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (c->efd < 0)
 		goto error;
@@ -231,6 +289,10 @@ qcommit_new(struct event_base *base, struct queue_store *st, size_t batch_max,
 		goto error;
 	if (pthread_create(&c->thread, NULL, writer_main, c) != 0)
 		goto error;
+	if (pthread_create(&c->compactor, NULL, compactor_main, c) != 0) {
+		qcommit_stop_writer(c);
+		goto error;
+	}
 	return c;
 error:
 	if (c->ev != NULL)
@@ -241,22 +303,23 @@ error:
 	return NULL;
 }
 
-/* qcommit_free - drain the queue, join the writer, run the last callbacks */
+/* qcommit_free - drain the queue, join the threads, run the last callbacks */
 void
 qcommit_free(struct qcommit *c)
 {
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->mu);
-	c->stop = 1;
-	pthread_cond_signal(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	pthread_join(c->thread, NULL);
+	qcommit_stop_writer(c);
+	pthread_join(c->compactor, NULL);
+	for (struct qjob *j = c->compacts.head; j != NULL; j = j->next)
+		j->status = -1;		/* handed over after the compactor ended */
+	list_concat(&c->done, &c->compacts);
 	run_done(c);
 	event_free(c->ev);
 	close(c->efd);
 	pthread_mutex_destroy(&c->mu);
 	pthread_cond_destroy(&c->cv);
+	pthread_cond_destroy(&c->ccv);
 	free(c);
 }
 

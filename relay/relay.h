@@ -25,6 +25,7 @@ struct policy;
 struct relay_dns;
 struct relay_dests;
 struct relay_throttle;
+struct relay_tls_policies;
 struct rpc_client;
 struct event;
 struct event_base;
@@ -36,20 +37,27 @@ struct relay_config {
 	struct strvec routes;		/* "domain=host:port" */
 	struct strvec dns_servers;	/* "ip:port"; empty = resolv.conf */
 	long long dns_timeout_ms;
-	long long dns_cache_ms;		/* how long resolved addresses are reused */
+	long long dns_cache_ms;		/* longest reuse of a DNS answer (TTL cap) */
+	long long dns_negative_ms;	/* NXDOMAIN reuse when no SOA says */
 	long long mx_port;		/* port of MX hosts (25; tests change it) */
 	long long idle_timeout_ms;
 	long long max_conns;		/* per destination */
+	long long initial_conns;	/* slow start: first connection window */
+	long long backoff_min_ms;	/* first delay of a failing destination */
+	long long backoff_max_ms;
 	long long connect_timeout_ms;
 	long long command_timeout_ms;
 	long long data_timeout_ms;
 	long long hello_interval_ms;
 	char *hostname;			/* EHLO name */
 	bool starttls;			/* opportunistic STARTTLS */
+	struct strvec tls_policy;	/* "domain=may|encrypt|verify" */
+	char *tls_ca_file;		/* for verify; "" = system store */
 	bool use_policy;		/* routes from ph-control's policy store */
 	long long dest_rate;		/* messages per window per destination, 0 = off */
 	long long dest_conn_rate;	/* new connections per window, 0 = off */
 	long long dest_window_ms;	/* of both throttles (relay_throttle.h) */
+	long long dest_hold_ms;		/* longest wait of a throttled task */
 };
 
 /* relay_shard - one queue shard we take tasks from */
@@ -76,6 +84,8 @@ struct relay {
 	struct relay_dests *dests;
 	struct relay_throttle *throttle;	/* NULL when off */
 	SSL_CTX *tls_ctx;		/* NULL when starttls is off */
+	SSL_CTX *tls_verify_ctx;	/* checks certificates (policy verify) */
+	struct relay_tls_policies *tls_policies;
 	struct event *hello_timer;
 	struct event *hello_retry;
 	bool started;			/* hellos sent, tasks flowing */

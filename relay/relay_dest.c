@@ -230,6 +230,7 @@ void relay_dest_pump(struct relay_dest *d)
 	size_t i;
 
 	d->last_used = clock_mono_ms();
+	relay_throttle_hold(r->throttle, d);
 	if (d->nqueue == 0 || d->resolving)
 		return;
 	if (!d->addrs || d->addrs_until <= d->last_used) {
@@ -253,6 +254,24 @@ void relay_dests_submit(struct relay_dests *ds, struct relay_task *t)
 	TAILQ_INSERT_TAIL(&d->queue, t, entry);
 	d->nqueue++;
 	relay_dest_pump(d);
+}
+
+/* relay_dest_defer_stale - waiting tasks that arrived more than MAX_MS
+ * before UNTIL_MONO go back to their shard, deferred with REPLY */
+void relay_dest_defer_stale(struct relay_dest *d, uint64_t until_mono, uint64_t max_ms,
+    const char *reply)
+{
+	struct relay_task *t, *next;
+
+	for (t = TAILQ_FIRST(&d->queue); t; t = next) {
+		next = TAILQ_NEXT(t, entry);
+		if (until_mono - t->start_mono <= max_ms)
+			continue;
+		TAILQ_REMOVE(&d->queue, t, entry);
+		d->nqueue--;
+		relay_task_set_rest(t, PH__OUTCOME__OUTCOME_DEFERRED, reply);
+		relay_task_done(t);
+	}
 }
 
 /* relay_dest_session_up - S is established */

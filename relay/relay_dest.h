@@ -23,6 +23,10 @@ void relay_dests_free(struct relay_dests *ds);
 void relay_dests_submit(struct relay_dests *ds, struct relay_task *t);
 /* relay_dest_pump - give waiting tasks to idle connections, open more */
 void relay_dest_pump(struct relay_dest *d);
+/* relay_dest_defer_stale - waiting tasks that arrived more than MAX_MS
+ * before UNTIL_MONO go back to their shard, deferred with REPLY */
+void relay_dest_defer_stale(struct relay_dest *d, uint64_t until_mono, uint64_t max_ms,
+    const char *reply);
 /* relay_dests_sweep - forget destinations unused for a while */
 void relay_dests_sweep(struct relay_dests *ds);
 

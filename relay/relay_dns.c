@@ -1,13 +1,13 @@
 /*
  * relay_dns - MX and address resolution for ph-relay with c-ares, driven by
- * the libevent loop: c-ares reports the sockets it wants watched through
- * ARES_OPT_SOCK_STATE_CB, each gets a persistent event that calls
- * ares_process_fd, and one timer follows ares_timeout() for retransmits.
+ * the libevent loop (common/ares_ev), with a cache that honours TTLs.
  *
  * A lookup of a domain: MX query; no MX records (NODATA) -> the domain's own
  * A/AAAA (RFC 5321 5.1); a null MX (RFC 7505) or NXDOMAIN -> permanent error;
  * any other failure (SERVFAIL, timeout, refused) -> temporary error. The MX
- * hosts' addresses are looked up in parallel and flattened in MX order.
+ * hosts' addresses are looked up in parallel and flattened in MX order. A
+ * request keeps the smallest TTL it met; the result (or a permanent error)
+ * is cached under "mx:<domain>:<port>" / "host:<name>:<port>".
  *
  * DIAGNOSTICS: a resolver that cannot be set up is fatal for the caller;
  * lookup failures are results, not log lines.
@@ -17,21 +17,26 @@
 #include <string.h>
 #include <ares.h>
 #include <arpa/nameser.h>
-#include <event2/event.h>
+#include "ares_ev.h"
+#include "clock.h"
+#include "strmap.h"
 #include "relay_dns.h"
 
-struct dns_watch {
-	ares_socket_t fd;
-	struct event *ev;
-	struct dns_watch *next;
-};
+#define DNS_TTL_MIN_MS 1000	/* even a TTL of 0 is reused this long */
+#define DNS_KEY_MAX (RELAY_HOST_MAX + 16)
 
 struct relay_dns {
-	struct event_base *base;
-	ares_channel channel;
-	struct event *timer;
-	struct dns_watch *watches;
-	bool destroying;
+	struct ares_ev *ev;
+	struct strmap *cache;		/* key -> struct dns_entry */
+	long long max_ttl_ms;
+	long long negative_ttl_ms;
+};
+
+/* dns_entry - a cached answer: addresses, or a permanent error */
+struct dns_entry {
+	uint64_t until_mono;
+	struct relay_addrs *addrs;	/* NULL for an error */
+	char *error;
 };
 
 struct dns_req;
@@ -47,7 +52,9 @@ struct dns_sub {
 struct dns_req {
 	struct relay_dns *dns;
 	char *name;
+	char key[DNS_KEY_MAX];
 	unsigned port;
+	long long ttl_ms;	/* smallest TTL seen */
 	bool mx_fallback;	/* addresses of the domain itself (no MX) */
 	relay_dns_cb cb;
 	void *arg;
@@ -110,146 +117,37 @@ bool relay_mx_is_null(const struct relay_mx *mx, size_t n)
 	return n == 1 && (mx[0].host[0] == '\0' || strcmp(mx[0].host, ".") == 0);
 }
 
-/* ---- c-ares in libevent ---- */
+/* ---- resolver and cache ---- */
 
-static void dns_timer_arm(struct relay_dns *dns);
-
-/* dns_on_io - a watched c-ares socket is ready */
-static void dns_on_io(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay_dns *dns = arg;
-
-	ares_process_fd(dns->channel,
-	    (what & EV_READ) ? fd : ARES_SOCKET_BAD,
-	    (what & EV_WRITE) ? fd : ARES_SOCKET_BAD);
-	dns_timer_arm(dns);
-}
-
-/* dns_on_timer - retransmits and query timeouts */
-static void dns_on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct relay_dns *dns = arg;
-
-	ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	dns_timer_arm(dns);
-}
-
-/* dns_timer_arm - wake up when c-ares next needs to act */
-static void dns_timer_arm(struct relay_dns *dns)
-{
-	struct timeval tv, *t;
-
-	if (dns->destroying)
-		return;
-	t = ares_timeout(dns->channel, NULL, &tv);
-	if (t)
-		evtimer_add(dns->timer, t);
-	else
-		evtimer_del(dns->timer);
-}
-
-/* dns_watch_drop - stop watching FD */
-static void dns_watch_drop(struct relay_dns *dns, ares_socket_t fd)
-{
-	struct dns_watch **pp, *w;
-
-	for (pp = &dns->watches; (w = *pp); pp = &w->next) {
-		if (w->fd == fd) {
-			*pp = w->next;
-			event_free(w->ev);
-			free(w);
-			return;
-		}
-	}
-}
-
-/* dns_sock_state - c-ares says which events it wants on FD */
-static void dns_sock_state(void *data, ares_socket_t fd, int readable,
-    int writable)
-{
-	struct relay_dns *dns = data;
-	struct dns_watch *w;
-	short what = (short)((readable ? EV_READ : 0) | (writable ? EV_WRITE : 0));
-
-	dns_watch_drop(dns, fd);
-	if (what == 0 || dns->destroying)
-		return;
-	if (!(w = calloc(1, sizeof(*w))))
-		return;
-	w->fd = fd;
-	w->ev = event_new(dns->base, fd, what | EV_PERSIST, dns_on_io, dns);
-	if (!w->ev || event_add(w->ev, NULL) < 0) {
-		if (w->ev)
-			event_free(w->ev);
-		free(w);
-		return;
-	}
-	w->next = dns->watches;
-	dns->watches = w;
-}
-
-/* dns_set_servers - "ip:port" list as the resolver's servers */
-static int dns_set_servers(struct relay_dns *dns, const struct strvec *servers,
-    char **err)
-{
-	size_t i, len = 1;
-	char *csv;
-	int rc;
-
-	for (i = 0; i < servers->n; i++)
-		len += strlen(servers->v[i]) + 1;
-	if (!(csv = calloc(1, len)))
-		return -1;
-	for (i = 0; i < servers->n; i++) {
-		if (i)
-			strcat(csv, ",");
-		strcat(csv, servers->v[i]);
-	}
-	rc = ares_set_servers_ports_csv(dns->channel, csv);
-	free(csv);
-	if (rc != ARES_SUCCESS) {
-		if (asprintf(err, "[relay] dns_servers: %s", ares_strerror(rc)) < 0)
-			*err = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-/* relay_dns_new - a c-ares channel joined to BASE */
+/* relay_dns_new - a channel in BASE's loop and an empty cache */
 struct relay_dns *relay_dns_new(struct event_base *base,
-    const struct strvec *servers, long long timeout_ms, char **err)
+    const struct relay_dns_conf *conf, char **err)
 {
-	struct ares_options opt;
-	struct relay_dns *dns;
-	int rc;
+	struct relay_dns *dns = calloc(1, sizeof(*dns));
 
 	*err = NULL;
-	if ((rc = ares_library_init(ARES_LIB_INIT_ALL)) != ARES_SUCCESS ||
-	    !(dns = calloc(1, sizeof(*dns)))) {
-		if (asprintf(err, "c-ares init: %s", ares_strerror(rc)) < 0)
-			*err = NULL;
-		return NULL;
-	}
-	dns->base = base;
-	memset(&opt, 0, sizeof(opt));
-	opt.sock_state_cb = dns_sock_state;
-	opt.sock_state_cb_data = dns;
-	opt.timeout = (int)timeout_ms;
-	opt.tries = 2;
-	rc = ares_init_options(&dns->channel, &opt,
-	    ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-	if (rc != ARES_SUCCESS) {
-		if (asprintf(err, "c-ares init: %s", ares_strerror(rc)) < 0)
-			*err = NULL;
+	if (!dns || !(dns->cache = strmap_new())) {
 		free(dns);
 		return NULL;
 	}
-	dns->timer = evtimer_new(base, dns_on_timer, dns);
-	if (servers->n > 0 && dns_set_servers(dns, servers, err) < 0) {
-		relay_dns_free(dns);
+	dns->max_ttl_ms = conf->max_ttl_ms;
+	dns->negative_ttl_ms = conf->negative_ttl_ms;
+	if (!(dns->ev = ares_ev_new(base, conf->servers, conf->timeout_ms, err))) {
+		strmap_free(dns->cache, NULL);
+		free(dns);
 		return NULL;
 	}
 	return dns;
+}
+
+/* entry_free - strmap value destructor */
+static void entry_free(void *arg)
+{
+	struct dns_entry *e = arg;
+
+	relay_addrs_unref(e->addrs);
+	free(e->error);
+	free(e);
 }
 
 /* relay_dns_free - cancel everything (callbacks see ARES_EDESTRUCTION) */
@@ -257,13 +155,89 @@ void relay_dns_free(struct relay_dns *dns)
 {
 	if (!dns)
 		return;
-	dns->destroying = true;
-	ares_destroy(dns->channel);
-	while (dns->watches)
-		dns_watch_drop(dns, dns->watches->fd);
-	event_free(dns->timer);
+	ares_ev_free(dns->ev);
+	strmap_free(dns->cache, entry_free);
 	free(dns);
-	ares_library_cleanup();
+}
+
+/* dns_until - when an answer valid for MS expires (capped, floored) */
+static uint64_t dns_until(const struct relay_dns *dns, long long ms)
+{
+	if (ms > dns->max_ttl_ms)
+		ms = dns->max_ttl_ms;
+	if (ms < DNS_TTL_MIN_MS)
+		ms = DNS_TTL_MIN_MS;
+	return clock_mono_ms() + (uint64_t)ms;
+}
+
+/* cache_put - remember AS (a reference is taken) or a permanent ERROR */
+static void cache_put(struct relay_dns *dns, const char *key, uint64_t until,
+    struct relay_addrs *as, const char *error)
+{
+	struct dns_entry *e = calloc(1, sizeof(*e)), *old;
+
+	if (!e || (error && !(e->error = strdup(error)))) {
+		free(e);
+		return;
+	}
+	e->until_mono = until;
+	e->addrs = as ? relay_addrs_ref(as) : NULL;
+	if ((old = strmap_put(dns->cache, key, e)))
+		entry_free(old);
+}
+
+/* cache_get - a live entry for KEY or NULL (an expired one is dropped) */
+static struct dns_entry *cache_get(struct relay_dns *dns, const char *key)
+{
+	struct dns_entry *e = strmap_get(dns->cache, key);
+
+	if (e && e->until_mono <= clock_mono_ms()) {
+		entry_free(strmap_del(dns->cache, key));
+		e = NULL;
+	}
+	return e;
+}
+
+/* sweep_collect - keys of expired entries */
+static void sweep_collect(void *arg, const char *key, void *val)
+{
+	struct dns_entry *e = val;
+	struct strvec *dead = arg;
+	char **v;
+
+	if (e->until_mono > clock_mono_ms())
+		return;
+	if (!(v = realloc(dead->v, (dead->n + 1) * sizeof(*v))))
+		return;
+	dead->v = v;
+	dead->v[dead->n++] = (char *)key;
+}
+
+/* relay_dns_sweep - free what expired */
+void relay_dns_sweep(struct relay_dns *dns)
+{
+	struct strvec dead = { NULL, 0 };
+	size_t i;
+
+	strmap_each(dns->cache, sweep_collect, &dead);
+	for (i = 0; i < dead.n; i++)
+		entry_free(strmap_del(dns->cache, dead.v[i]));
+	free(dead.v);
+}
+
+/* cache_answer - call CB from the cache when KEY is there; true if so */
+static bool cache_answer(struct relay_dns *dns, const char *key,
+    relay_dns_cb cb, void *arg)
+{
+	struct dns_entry *e = cache_get(dns, key);
+
+	if (!e)
+		return false;
+	if (e->addrs)
+		cb(arg, relay_addrs_ref(e->addrs), false, NULL);
+	else
+		cb(arg, NULL, true, e->error);
+	return true;
 }
 
 /* ---- lookups ---- */
@@ -284,9 +258,31 @@ static void req_free(struct dns_req *req)
 	free(req);
 }
 
-/* req_fail - report ERROR and finish */
+/* req_ttl - the answer in hand is valid for TTL_MS at most */
+static void req_ttl(struct dns_req *req, long long ttl_ms)
+{
+	if (ttl_ms < req->ttl_ms)
+		req->ttl_ms = ttl_ms;
+}
+
+/* req_negative_ttl - RFC 2308 TTL of the negative answer ABUF */
+static void req_negative_ttl(struct dns_req *req, const unsigned char *abuf,
+    int alen)
+{
+	uint32_t ttl;
+
+	if (abuf && alen > 0 && relay_dns_negative_ttl(abuf, (size_t)alen, &ttl) == 0)
+		req_ttl(req, (long long)ttl * 1000);
+	else
+		req_ttl(req, req->dns->negative_ttl_ms);
+}
+
+/* req_fail - report ERROR and finish; a permanent error is cached */
 static void req_fail(struct dns_req *req, bool permanent, const char *error)
 {
+	if (permanent)
+		cache_put(req->dns, req->key, dns_until(req->dns, req->ttl_ms),
+		    NULL, error);
 	req->cb(req->arg, NULL, permanent, error);
 	req_free(req);
 }
@@ -368,6 +364,8 @@ static void req_finish(struct dns_req *req)
 		    all_nx ? "Host not found" : "Host not found, try again");
 		return;
 	}
+	as->until_mono = dns_until(req->dns, req->ttl_ms);
+	cache_put(req->dns, req->key, as->until_mono, as, NULL);
 	req->cb(req->arg, as, false, NULL);
 	req_free(req);
 }
@@ -378,14 +376,17 @@ static void on_addrinfo(void *arg, int status, int timeouts,
 {
 	struct dns_sub *sub = arg;
 	struct dns_req *req = sub->req;
+	struct ares_addrinfo_node *n;
 
+	for (n = status == ARES_SUCCESS && ai ? ai->nodes : NULL; n; n = n->ai_next)
+		req_ttl(req, (long long)n->ai_ttl * 1000);
 	sub->status = status;
 	sub->ai = status == ARES_SUCCESS ? ai : NULL;
 	if (status != ARES_SUCCESS && ai)
 		ares_freeaddrinfo(ai);
 	if (--req->pending > 0)
 		return;
-	if (req->dns->destroying) {
+	if (ares_ev_destroying(req->dns->ev)) {
 		req_free(req);
 		return;
 	}
@@ -411,10 +412,10 @@ static void req_resolve_hosts(struct dns_req *req)
 		req->subs[i].req = req;
 		/* a callback may run at once (hosts file, literals) and the
 		 * last one frees REQ: touch only locals after the call */
-		ares_getaddrinfo(dns->channel, req->mx[i].host, NULL, &hints,
-		    on_addrinfo, &req->subs[i]);
+		ares_getaddrinfo(ares_ev_channel(dns->ev), req->mx[i].host, NULL,
+		    &hints, on_addrinfo, &req->subs[i]);
 	}
-	dns_timer_arm(dns);
+	ares_ev_arm(dns->ev);
 }
 
 /* req_single - resolve just NAME (static next hop, or no-MX fallback) */
@@ -460,9 +461,10 @@ static void on_mx(void *arg, int status, int timeouts, unsigned char *abuf,
 {
 	struct dns_req *req = arg;
 	struct ares_mx_reply *list = NULL;
+	uint32_t ttl;
 	int rc;
 
-	if (req->dns->destroying) {
+	if (ares_ev_destroying(req->dns->ev)) {
 		req_free(req);
 		return;
 	}
@@ -470,6 +472,11 @@ static void on_mx(void *arg, int status, int timeouts, unsigned char *abuf,
 		rc = ares_parse_mx_reply(abuf, alen, &list);
 		status = rc == ARES_SUCCESS && !list ? ARES_ENODATA : rc;
 	}
+	if (status == ARES_SUCCESS &&
+	    relay_dns_answer_ttl(abuf, (size_t)alen, ns_t_mx, &ttl) == 0)
+		req_ttl(req, (long long)ttl * 1000);
+	else if (status == ARES_ENODATA || status == ARES_ENOTFOUND)
+		req_negative_ttl(req, abuf, alen);
 	if (status == ARES_ENODATA) {
 		req->mx_fallback = true;
 		req_single(req);
@@ -487,17 +494,24 @@ static void on_mx(void *arg, int status, int timeouts, unsigned char *abuf,
 	ares_free_data(list);
 }
 
-/* req_new - a request for NAME */
-static struct dns_req *req_new(struct relay_dns *dns, const char *name,
-    unsigned port, relay_dns_cb cb, void *arg)
+/* req_new - a request for NAME (KIND "mx" or "host"); NULL when the cache
+ * answered (CB was called) or out of memory */
+static struct dns_req *req_new(struct relay_dns *dns, const char *kind,
+    const char *name, unsigned port, relay_dns_cb cb, void *arg)
 {
-	struct dns_req *req = calloc(1, sizeof(*req));
+	char key[DNS_KEY_MAX];
+	struct dns_req *req;
 
-	if (!req || !(req->name = strdup(name))) {
+	snprintf(key, sizeof(key), "%s:%s:%u", kind, name, port);
+	if (cache_answer(dns, key, cb, arg))
+		return NULL;
+	if (!(req = calloc(1, sizeof(*req))) || !(req->name = strdup(name))) {
 		free(req);
 		cb(arg, NULL, false, "out of memory");
 		return NULL;
 	}
+	snprintf(req->key, sizeof(req->key), "%s", key);
+	req->ttl_ms = dns->max_ttl_ms;
 	req->dns = dns;
 	req->port = port;
 	req->cb = cb;
@@ -509,19 +523,19 @@ static struct dns_req *req_new(struct relay_dns *dns, const char *name,
 void relay_dns_mx(struct relay_dns *dns, const char *domain, unsigned port,
     relay_dns_cb cb, void *arg)
 {
-	struct dns_req *req = req_new(dns, domain, port, cb, arg);
+	struct dns_req *req = req_new(dns, "mx", domain, port, cb, arg);
 
 	if (!req)
 		return;
-	ares_query(dns->channel, domain, ns_c_in, ns_t_mx, on_mx, req);
-	dns_timer_arm(dns);
+	ares_query(ares_ev_channel(dns->ev), domain, ns_c_in, ns_t_mx, on_mx, req);
+	ares_ev_arm(dns->ev);
 }
 
 /* relay_dns_host - addresses of a static next hop */
 void relay_dns_host(struct relay_dns *dns, const char *host, unsigned port,
     relay_dns_cb cb, void *arg)
 {
-	struct dns_req *req = req_new(dns, host, port, cb, arg);
+	struct dns_req *req = req_new(dns, "host", host, port, cb, arg);
 
 	if (req)
 		req_single(req);

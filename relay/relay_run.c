@@ -34,6 +34,7 @@
 #include "relay_dest.h"
 #include "relay_dns.h"
 #include "relay_throttle.h"
+#include "relay_tls.h"
 
 /* run_config - read [relay] into R->cfg */
 static void run_config(struct relay *r)
@@ -44,11 +45,19 @@ static void run_config(struct relay *r)
 		{ "routes", CFG_LIST, 0, -1, NULL, &c->routes },
 		{ "dns_servers", CFG_LIST, 0, -1, NULL, &c->dns_servers },
 		{ "dns_timeout", CFG_MS, 100, 600000, "5s", &c->dns_timeout_ms },
-		{ "dns_cache", CFG_MS, 0, 86400000, "60s", &c->dns_cache_ms },
+		{ "dns_cache", CFG_MS, 1000, 86400000, "1h", &c->dns_cache_ms },
+		{ "dns_negative_ttl", CFG_MS, 1000, 86400000, "60s",
+		    &c->dns_negative_ms },
 		{ "mx_port", CFG_INT, 1, 65535, "25", &c->mx_port },
 		{ "idle_timeout", CFG_MS, 10, 3600000, "10s", &c->idle_timeout_ms },
 		{ "max_connections_per_destination", CFG_INT, 1, 10000, "20",
 		    &c->max_conns },
+		{ "initial_connections_per_destination", CFG_INT, 1, 10000, "2",
+		    &c->initial_conns },
+		{ "destination_backoff_min", CFG_MS, 100, 86400000, "30s",
+		    &c->backoff_min_ms },
+		{ "destination_backoff_max", CFG_MS, 100, 86400000, "10m",
+		    &c->backoff_max_ms },
 		{ "connect_timeout", CFG_MS, 10, 3600000, "30s",
 		    &c->connect_timeout_ms },
 		{ "command_timeout", CFG_MS, 10, 3600000, "300s",
@@ -58,11 +67,14 @@ static void run_config(struct relay *r)
 		    &c->hello_interval_ms },
 		{ "hostname", CFG_STR, 0, -1, "posthaste.localdomain", &c->hostname },
 		{ "starttls", CFG_BOOL, 0, -1, "yes", &c->starttls },
+		{ "tls_policy", CFG_LIST, 0, -1, NULL, &c->tls_policy },
+		{ "tls_ca_file", CFG_STR, 0, -1, "", &c->tls_ca_file },
 		{ "use_policy", CFG_BOOL, 0, -1, "yes", &c->use_policy },
 		{ "destination_rate", CFG_INT, 0, 1LL << 40, "0", &c->dest_rate },
 		{ "destination_connections_rate", CFG_INT, 0, 1LL << 40, "0",
 		    &c->dest_conn_rate },
 		{ "destination_window", CFG_MS, 1000, 86400000, "60s", &c->dest_window_ms },
+		{ "destination_hold_max", CFG_MS, 1000, 86400000, "120s", &c->dest_hold_ms },
 		{ NULL, 0, 0, 0, NULL, NULL }
 	};
 	char *err = NULL;
@@ -71,6 +83,8 @@ static void run_config(struct relay *r)
 		fatalx("%s", err ? err : "[relay]: bad config");
 	if (relay_routes_parse(&r->routes, &c->routes, 25, &err) < 0)
 		fatalx("%s", err ? err : "[relay] routes: bad entry");
+	if (!(r->tls_policies = relay_tls_policies_parse(&c->tls_policy, &err)))
+		fatalx("%s", err ? err : "[relay] tls_policy: bad entry");
 }
 
 #define RUN_HELLO_RETRY_MS 200	/* a shard not connected yet: try again soon */
@@ -219,18 +233,29 @@ static int run_on_stop(void *arg)
 	return 0;
 }
 
+/* run_tls_setup - the opportunistic and the verifying client contexts */
+static void run_tls_setup(struct relay *r)
+{
+	if (r->cfg.starttls && !(r->tls_ctx = tls_client_ctx(NULL)))
+		log_warnx("relay: no TLS client context, STARTTLS disabled");
+	if (relay_tls_policies_need_verify(r->tls_policies) &&
+	    !(r->tls_verify_ctx = relay_tls_verify_ctx(r->cfg.tls_ca_file)))
+		fatalx("relay: [relay] tls_ca_file %s cannot be loaded",
+		    r->cfg.tls_ca_file);
+}
+
 /* run_setup - resolver, TLS, policy, destinations, shards, timers */
 static void run_setup(struct relay *r, const struct ph_endpoints *ep)
 {
 	struct timeval tv = { r->cfg.hello_interval_ms / 1000,
 	    (r->cfg.hello_interval_ms % 1000) * 1000 };
+	struct relay_dns_conf dc = { &r->cfg.dns_servers, r->cfg.dns_timeout_ms,
+	    r->cfg.dns_cache_ms, r->cfg.dns_negative_ms };
 	char *err = NULL;
 
-	if (!(r->dns = relay_dns_new(r->base, &r->cfg.dns_servers,
-	    r->cfg.dns_timeout_ms, &err)))
+	if (!(r->dns = relay_dns_new(r->base, &dc, &err)))
 		fatalx("%s", err ? err : "relay: resolver set-up failed");
-	if (r->cfg.starttls && !(r->tls_ctx = tls_client_ctx(NULL)))
-		log_warnx("relay: no TLS client context, STARTTLS disabled");
+	run_tls_setup(r);
 	if (r->cfg.use_policy) {
 		r->policy = policy_new(r->base, ep->control, ep->control_pub);
 		if (!r->policy)
@@ -263,6 +288,11 @@ static void run_free(struct relay *r)
 		policy_free(r->policy);
 	if (r->tls_ctx)
 		SSL_CTX_free(r->tls_ctx);
+	if (r->tls_verify_ctx)
+		SSL_CTX_free(r->tls_verify_ctx);
+	relay_tls_policies_free(r->tls_policies);
+	strvec_clear(&r->cfg.tls_policy);
+	free(r->cfg.tls_ca_file);
 	relay_routes_free(&r->routes);
 	strvec_clear(&r->cfg.routes);
 	strvec_clear(&r->cfg.dns_servers);

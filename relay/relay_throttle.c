@@ -9,7 +9,9 @@
  *
  * Config [relay]: destination_rate = 0 (messages per window, 0 = off),
  * destination_connections_rate = 0 (new connections per window, 0 = off),
- * destination_window = 60s; [ratelimit] timeout for each request.
+ * destination_window = 60s; destination_hold_max = 120s (keep it below the
+ * queue's [queue] lease, 300s: a task held past its lease would be leased
+ * again); [ratelimit] timeout for each request.
  *
  * DIAGNOSTICS: a refused token is logged (info) with its retry time; the
  * first unanswered request after an answered one warns (fail open).
@@ -18,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "log.h"
 #include "proc.h"
 #include "ratelimit.h"
@@ -37,6 +40,7 @@ struct throttle_gate {
 	bool permit;			/* a token taken, not used yet */
 	bool pending;			/* a request in flight */
 	struct event *retry;		/* armed after a refusal */
+	uint64_t retry_at;		/* mono ms when it fires */
 };
 
 struct throttle_dest {
@@ -52,6 +56,7 @@ struct relay_throttle {
 	struct strmap *dests;		/* relay_dest_name -> throttle_dest */
 	uint64_t rate[2];		/* by kind, 0 = off */
 	uint32_t window_s;
+	uint64_t hold_ms;
 	bool unavailable;		/* the last request got no answer */
 };
 
@@ -74,6 +79,7 @@ struct relay_throttle *relay_throttle_new(struct relay *r)
 	th->rate[THROTTLE_MSG] = (uint64_t)r->cfg.dest_rate;
 	th->rate[THROTTLE_CONN] = (uint64_t)r->cfg.dest_conn_rate;
 	th->window_s = (uint32_t)(r->cfg.dest_window_ms / 1000);
+	th->hold_ms = (uint64_t)r->cfg.dest_hold_ms;
 	log_info("relay: destination throttles: %llu messages, %llu connections per %u s",
 	    (unsigned long long)th->rate[THROTTLE_MSG],
 	    (unsigned long long)th->rate[THROTTLE_CONN], th->window_s);
@@ -133,6 +139,9 @@ static void throttle_refused(struct throttle_gate *g, uint64_t retry_ms)
 	    g->kind == THROTTLE_MSG ? "messages" : "connections",
 	    (unsigned long long)retry_ms);
 	evtimer_add(g->retry, &tv);
+	g->retry_at = clock_mono_ms() + retry_ms;
+	if (g->kind == THROTTLE_MSG)
+		relay_throttle_hold(g->td->th, g->td->d);
 }
 
 /* throttle_on_token - the ratelimiter's answer for gate G */
@@ -182,7 +191,7 @@ static struct throttle_dest *throttle_dest_get(struct relay_throttle *th, struct
 	td->d = d;
 	for (int k = 0; k < 2; k++) {
 		td->gate[k] = (struct throttle_gate){ td, (enum relay_throttle_kind)k,
-		    false, false, evtimer_new(th->base, throttle_on_retry, &td->gate[k]) };
+		    false, false, evtimer_new(th->base, throttle_on_retry, &td->gate[k]), 0 };
 		if (td->gate[k].retry == NULL)
 			fatalx("relay: out of memory");
 	}
@@ -206,6 +215,18 @@ bool relay_throttle_permit(struct relay_throttle *th, struct relay_dest *d,
 	if (!g->pending && !evtimer_pending(g->retry, NULL))
 		throttle_ask(g);
 	return false;
+}
+
+/* relay_throttle_hold - tasks of D that would wait past the hold bound for
+ * the refused message token go back to their shard */
+void relay_throttle_hold(struct relay_throttle *th, struct relay_dest *d)
+{
+	struct throttle_dest *td;
+
+	if (relay_throttle_waiting(th, d) &&
+	    (td = strmap_get(th->dests, relay_dest_name(d))) != NULL)
+		relay_dest_defer_stale(d, td->gate[THROTTLE_MSG].retry_at, th->hold_ms,
+		    "4.7.0 destination rate limit reached, retry later");
 }
 
 /* relay_throttle_waiting - a refused message token is still waiting */

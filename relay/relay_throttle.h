@@ -8,7 +8,10 @@
  *
  * A task whose token is refused stays in its destination's queue (it is not
  * a failure and the queue shard hears nothing); the destination is pumped
- * again when the refused token's retry_after_ms has passed. No answer from
+ * again when the refused token's retry_after_ms has passed. Only a task that
+ * would then have waited in the relay longer than [relay]
+ * destination_hold_max goes back to its shard, deferred ("4.7.0 destination
+ * rate limit reached, retry later"), so that no task outlives its lease. No answer from
  * the ratelimiter lets the message or connection through (fail open, ratelimit.h).
  */
 #ifndef PH_RELAY_THROTTLE_H
@@ -34,6 +37,9 @@ bool relay_throttle_permit(struct relay_throttle *th, struct relay_dest *d,
 /* relay_throttle_waiting - D's message token was refused and its retry
  * time has not come: opening connections for D now would be wasted */
 bool relay_throttle_waiting(struct relay_throttle *th, const struct relay_dest *d);
+/* relay_throttle_hold - while D's message token is refused, tasks that
+ * would wait past destination_hold_max go back to their shard, deferred */
+void relay_throttle_hold(struct relay_throttle *th, struct relay_dest *d);
 /* relay_throttle_forget - D is being freed: drop its requests and timers */
 void relay_throttle_forget(struct relay_throttle *th, const struct relay_dest *d);
 

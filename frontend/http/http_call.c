@@ -7,11 +7,14 @@
  * DIAGNOSTICS: every reply is logged at debug; a failed reply allocation is a
  * warning (the client then sees the connection close).
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -41,13 +44,20 @@ static void call_request_id(struct http_call *c)
 	snprintf(c->request_id, sizeof(c->request_id), "%s", id);
 }
 
-/* call_peer - the client's address */
+/* call_peer - the client's address; replies go out without Nagle delays
+ * (evhttp may write a response in several segments; keep-alive clients would
+ * otherwise wait for a delayed ACK on each) */
 static void call_peer(struct http_call *c)
 {
 	struct evhttp_connection *con = evhttp_request_get_connection(c->req);
+	struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
 	const char *addr = NULL;
 	ev_uint16_t port = 0;
+	int one = 1;
 
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (con != NULL)
 		evhttp_connection_get_peer(con, (char **)&addr, &port);
 	snprintf(c->ip, sizeof(c->ip), "%s", addr ? addr : "unknown");

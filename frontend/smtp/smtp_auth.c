@@ -161,6 +161,19 @@ smtp_auth_cancel(struct smtp_session *s)
 	smtp_auth_wipe(&s->authfail);
 }
 
+/* smtp_auth_gone - the session closed (timeout, shutdown) while a check
+ * was pending: drop the answer; true when so */
+static bool
+smtp_auth_gone(struct smtp_session *s)
+{
+	if (!s->closing)
+		return false;
+	smtp_auth_wipe(&s->auth);
+	smtp_auth_wipe(&s->authfail);
+	smtp_session_resume(s);		/* frees it once flushed */
+	return true;
+}
+
 /* smtp_auth_too_many - 421 and close */
 static void
 smtp_auth_too_many(struct smtp_session *s)
@@ -191,6 +204,8 @@ smtp_authfail_on_take(void *arg, const struct rl_result *res)
 	void (*done)(struct smtp_session *, bool) = s->authfail_done;
 
 	s->authfail_done = NULL;
+	if (smtp_auth_gone(s))
+		return;
 	smtp_auth_wipe(&s->authfail);
 	done(s, res->status == RL_DENIED);
 }
@@ -251,8 +266,11 @@ smtp_auth_on_verify(void *arg, int ok)
 {
 	struct smtp_session *s = arg;
 	char user[SMTP_AUTH_FIELD_MAX];
-	bool usable = s->auth->usable;
+	bool usable;
 
+	if (smtp_auth_gone(s))
+		return;
+	usable = s->auth->usable;
 	snprintf(user, sizeof(user), "%s", s->auth->cred.user);
 	smtp_auth_end(s);
 	if (ok && usable && smtp_auth_success(s, user) == 0) {
@@ -294,6 +312,8 @@ smtp_auth_on_precheck(void *arg, const struct rl_result *res)
 {
 	struct smtp_session *s = arg;
 
+	if (smtp_auth_gone(s))
+		return;
 	switch (res->status) {
 	case RL_ALLOWED:
 		smtp_auth_verify(s);

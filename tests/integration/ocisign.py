@@ -25,11 +25,16 @@ from urllib.parse import urlsplit
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
+_KEYS = {}
+
+
 def _rsa_sign(key_pem, data):
     try:
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import padding
-        key = serialization.load_pem_private_key(key_pem, password=None)
+        key = _KEYS.get(key_pem)
+        if key is None:     # loading checks the key: slow, so once per key
+            key = _KEYS[key_pem] = serialization.load_pem_private_key(key_pem, password=None)
         return key.sign(data, padding.PKCS1v15(), hashes.SHA256())
     except ImportError:
         with tempfile.NamedTemporaryFile() as kf:

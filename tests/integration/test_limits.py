@@ -200,7 +200,27 @@ def test_relay_destination_throttle():
                "destination_window = %ds\n" % window)
 
 
+def test_relay_throttle_hold_bound_defers_to_queue():
+    """destination_rate = 5 per minute, destination_hold_max = 1s: the 3
+    tasks that would wait a minute go back to their shard deferred (not
+    failed, not lost) instead of outliving their lease in the relay."""
+    def body(st, sink):
+        send_n(st.smtp_port, 8)
+        wait_until(lambda: len(event_records(st.data, "relayed")) >= 8, 30,
+                   "8 relayed records")
+        recs = [r["data"] for r in event_records(st.data, "relayed")]
+        got = sorted((r["message"], r["smtpStatus"]) for r in recs)
+        want = sorted([("delivered", "250 2.0.0 Ok")] * 5 + [
+            ("deferred", "4.7.0 destination rate limit reached, retry later")] * 3)
+        assert got == want, got
+        assert len(sink.files()) == 5
+        assert st.queue_totals()["messages"] == 3
+    with_stack("desthold", body, config="[relay]\ndestination_rate = 5\n"
+               "destination_hold_max = 1s\n")
+
+
 if __name__ == "__main__":
     run_tests([test_minute_limit_455_and_usage, test_day_limit_455,
                test_two_smtpd_share_one_count, test_kill9_ratelimiter_keeps_day_count,
-               test_ratelimiter_stopped_451_then_flows, test_relay_destination_throttle])
+               test_ratelimiter_stopped_451_then_flows, test_relay_destination_throttle,
+               test_relay_throttle_hold_bound_defers_to_queue])

@@ -259,6 +259,44 @@ test_group_commit(void **state)
 	assert_int_equal(s.n, N);
 }
 
+/* dir_has - some file of DIR contains NEEDLE */
+static int
+dir_has(const char *dir, const char *needle)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "grep -rqs '%s' '%s'", needle, dir);
+	return system(cmd) == 0;
+}
+
+/* a deleted body leaves the files after a compaction job: the writer wrote
+ * the delete before handing the job to the compactor thread */
+static void
+test_compact_job_removes_body(void **state)
+{
+	struct fx *f = *state;
+	struct commit_ctx c = { event_base_new(), 0, 0 };
+	struct qcommit *qc = qcommit_new(c.base, f->st, 1024, on_job, &c);
+	const char *qid = "0123456789abcdef0123456789abcdef";
+	struct qjob *j = qjob_new(QJOB_ENQUEUE, qid, NULL, 0);
+
+	assert_non_null(qc);
+	j->body = "SECRET-BODY-TEXT";
+	j->blen = 16;
+	qcommit_submit(qc, j);
+	while (c.done < 1)
+		event_base_loop(c.base, EVLOOP_ONCE);
+	assert_true(dir_has(f->dir, "SECRET-BODY-TEXT"));
+	qcommit_submit(qc, qjob_new(QJOB_DELETE, qid, NULL, 0));
+	qcommit_submit(qc, qjob_new(QJOB_COMPACT, "", NULL, 0));
+	while (c.done < 3)
+		event_base_loop(c.base, EVLOOP_ONCE);
+	assert_int_equal(c.failed, 0);
+	assert_false(dir_has(f->dir, "SECRET-BODY-TEXT"));
+	qcommit_free(qc);
+	event_base_free(c.base);
+}
+
 int
 main(void)
 {
@@ -267,6 +305,8 @@ main(void)
 		cmocka_unit_test(test_state_roundtrip),
 		cmocka_unit_test_setup_teardown(test_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compact_job_removes_body, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
