@@ -45,10 +45,12 @@ qmsg_new(const char *qid, const Ph__EnqueueRequest *req)
 	strncpy(m->qid, qid, sizeof(m->qid) - 1);
 	m->tenant_id = strdup(req->tenant_id ? req->tenant_id : "");
 	m->mail_from = strdup(req->mail_from ? req->mail_from : "");
+	m->dkim_selector = strdup(req->dkim_selector ? req->dkim_selector : "");
 	m->received_ms = req->received_ms;
 	m->nrcpt = m->pending = req->n_rcpts;
 	m->rcpts = calloc(req->n_rcpts ? req->n_rcpts : 1, sizeof(*m->rcpts));
-	if (m->tenant_id == NULL || m->mail_from == NULL || m->rcpts == NULL)
+	if (m->tenant_id == NULL || m->mail_from == NULL ||
+	    m->dkim_selector == NULL || m->rcpts == NULL)
 		goto error;
 	for (size_t i = 0; i < req->n_rcpts; i++) {
 		m->rcpts[i].addr = strdup(req->rcpts[i]);
@@ -146,6 +148,7 @@ qmsg_free(struct qmsg *m)
 	free(m->hrec);
 	free(m->tenant_id);
 	free(m->mail_from);
+	free(m->dkim_selector);
 	free(m);
 }
 

@@ -29,6 +29,7 @@ struct qmsg {
 	char qid[33];
 	char *tenant_id;
 	char *mail_from;
+	char *dkim_selector;	/* "" when the frontend did not sign */
 	uint64_t received_ms;
 	size_t nrcpt;
 	size_t pending;		/* recipients not final */

@@ -524,6 +524,7 @@ task_push(struct qsched *s, struct qtask *t, struct qrelay *r,
 	dt.attempt = t->attempt;
 	dt.received_ms = m->received_ms;
 	dt.shard = (char *)s->cfg.shard;
+	dt.dkim_selector = m->dkim_selector;
 	msg_init(&env);
 	env.body_case = PH__ENVELOPE__BODY_DELIVERY_TASK;
 	env.delivery_task = &dt;

@@ -50,7 +50,7 @@ struct relay_config {
 	long long data_timeout_ms;
 	long long hello_interval_ms;
 	char *hostname;			/* EHLO name */
-	bool starttls;			/* opportunistic STARTTLS */
+	bool starttls;			/* STARTTLS where the policy is "may" */
 	struct strvec tls_policy;	/* "domain=may|encrypt|verify" */
 	char *tls_ca_file;		/* for verify; "" = system store */
 	bool use_policy;		/* routes from ph-control's policy store */
@@ -83,7 +83,7 @@ struct relay {
 	struct relay_dns *dns;
 	struct relay_dests *dests;
 	struct relay_throttle *throttle;	/* NULL when off */
-	SSL_CTX *tls_ctx;		/* NULL when starttls is off */
+	SSL_CTX *tls_ctx;		/* no certificate check (may, encrypt) */
 	SSL_CTX *tls_verify_ctx;	/* checks certificates (policy verify) */
 	struct relay_tls_policies *tls_policies;
 	struct event *hello_timer;

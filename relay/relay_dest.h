@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include "relay.h"
+#include "relay_tls.h"
 
 struct relay_dest;
 struct relay_session;
@@ -32,6 +33,13 @@ void relay_dests_sweep(struct relay_dests *ds);
 
 /* ---- for sessions ---- */
 const char *relay_dest_name(const struct relay_dest *d);
+/* relay_dest_tls - the TLS policy level of D's connections */
+enum relay_tls_level relay_dest_tls(const struct relay_dest *d);
+/* relay_dest_feedback - a transaction ended: OK when the server gave a
+ * definitive answer (2xx/5xx) for some recipient; not OK when it refused
+ * the transaction as a whole (421, 4xx to MAIL FROM), REPLY saying why (a
+ * failed attempt, relay_dest.c) */
+void relay_dest_feedback(struct relay_dest *d, bool ok, const char *reply);
 /* relay_dest_session_up - S finished its greeting: it is established */
 void relay_dest_session_up(struct relay_dest *d, struct relay_session *s);
 /* relay_dest_next - the next waiting task for idle session S, or NULL */

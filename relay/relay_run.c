@@ -236,7 +236,7 @@ static int run_on_stop(void *arg)
 /* run_tls_setup - the opportunistic and the verifying client contexts */
 static void run_tls_setup(struct relay *r)
 {
-	if (r->cfg.starttls && !(r->tls_ctx = tls_client_ctx(NULL)))
+	if (!(r->tls_ctx = tls_client_ctx(NULL)))
 		log_warnx("relay: no TLS client context, STARTTLS disabled");
 	if (relay_tls_policies_need_verify(r->tls_policies) &&
 	    !(r->tls_verify_ctx = relay_tls_verify_ctx(r->cfg.tls_ca_file)))

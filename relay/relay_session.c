@@ -10,8 +10,13 @@
  * are matched in order. Per recipient: a 2xx RCPT waits for the final reply
  * after the dot; 4xx -> deferred, 5xx -> failed. Until the connection is
  * established (greeting and EHLO done), a refused connection, a timeout or a
- * 4xx/5xx greeting moves on to the next address of the destination; a failed
- * STARTTLS handshake reconnects once to the same address in plain text. A
+ * 4xx/5xx greeting moves on to the next address of the destination. TLS
+ * follows the destination's policy (relay_tls.h): under "may" a failed
+ * STARTTLS handshake reconnects once to the same address in plain text;
+ * under "encrypt" / "verify" a server without STARTTLS, refusing it or
+ * failing the handshake (or the certificate check) counts as a failed
+ * address (4.7.4 / 4.7.5), and mail never goes out in plain text. Each
+ * transaction's verdict goes to the destination (relay_dest_feedback). A
  * connection lost in the middle of a transaction before the dot puts the task
  * back at the head of its destination's queue (twice at most), after the dot
  * it defers the task (the queue retries; at-least-once).
@@ -53,6 +58,7 @@ struct relay_session {
 	struct relay_reply reply;
 	unsigned caps;
 	bool established;
+	bool retired;			/* its address left the DNS answer */
 	bool tls_active;
 	bool tls_off;			/* handshake failed: plain on this address */
 	char tls_version[32];
@@ -232,6 +238,24 @@ static void session_lost(struct relay_session *s, const char *why)
 	session_close(s, NULL);
 }
 
+/* session_tls_required - the policy forbids plain text */
+static bool session_tls_required(const struct relay_session *s)
+{
+	return relay_dest_tls(s->dest) != RELAY_TLS_MAY;
+}
+
+/* session_fail_tls - required TLS did not happen: "ESC why", next address */
+static void session_fail_tls(struct relay_session *s, const char *esc,
+    const char *why)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s %s", esc, why);
+	log_warnx("relay %s: %s (tls_policy %s)", relay_dest_name(s->dest), buf,
+	    relay_tls_level_name(relay_dest_tls(s->dest)));
+	session_next_addr(s, buf);
+}
+
 /* session_failed - connection trouble: next address, retry without TLS, or
  * give the task back */
 static void session_failed(struct relay_session *s, const char *why)
@@ -240,6 +264,10 @@ static void session_failed(struct relay_session *s, const char *why)
 
 	if (s->state == SESSION_CLOSED)
 		return;
+	if (s->state == SESSION_TLS && session_tls_required(s)) {
+		session_fail_tls(s, "4.7.5", why);
+		return;
+	}
 	if (s->state == SESSION_TLS && !s->tls_off) {
 		log_warnx("relay %s: %s; retrying without TLS",
 		    relay_dest_name(s->dest), why);
@@ -345,11 +373,36 @@ static void tx_set_accepted(struct relay_session *s, int code, const char *text)
 			    text);
 }
 
+/* tx_feedback - tell the destination whether the server answered: some
+ * recipient delivered or failed (a success), or MAIL FROM got 4xx or the
+ * server said 421 (a failed attempt); a 4xx only to RCPT or the data is
+ * about this message (greylisting, a full mailbox) and says nothing */
+static void tx_feedback(struct relay_session *s, int code)
+{
+	const struct relay_rcpt *rc;
+	const char *why = NULL;
+	size_t k;
+
+	for (k = 0; k < s->nlist; k++) {
+		rc = &s->task->rcpts[s->list[k]];
+		if (rc->outcome == PH__OUTCOME__OUTCOME_DELIVERED ||
+		    rc->outcome == PH__OUTCOME__OUTCOME_FAILED) {
+			relay_dest_feedback(s->dest, true, NULL);
+			return;
+		}
+		if (!why)
+			why = rc->reply;
+	}
+	if (code == 421 || s->mail_failed)
+		relay_dest_feedback(s->dest, false, why);
+}
+
 /* tx_end - report the task; RSET after a failure, close after 421 */
 static void tx_end(struct relay_session *s, bool ok, int code)
 {
 	struct relay_task *t = s->task;
 
+	tx_feedback(s, code);
 	s->task = NULL;
 	s->messages++;
 	relay_task_done(t);
@@ -461,18 +514,47 @@ static void session_ready(struct relay_session *s)
 {
 	struct relay_task *t;
 
+	if (s->retired) {
+		session_send(s, "QUIT");
+		session_enter(s, SESSION_QUIT);
+		return;
+	}
 	session_enter(s, SESSION_IDLE);
 	if ((t = relay_dest_next(s->dest)))
 		tx_start(s, t);
 }
 
-/* session_after_ehlo - STARTTLS when offered, else ready */
+/* session_tls_ctx - the context for this destination's policy */
+static SSL_CTX *session_tls_ctx(const struct relay_session *s)
+{
+	enum relay_tls_level level = relay_dest_tls(s->dest);
+
+	if (level == RELAY_TLS_VERIFY)
+		return s->relay->tls_verify_ctx;
+	if (level == RELAY_TLS_MAY && !s->relay->cfg.starttls)
+		return NULL;
+	return s->relay->tls_ctx;
+}
+
+/* session_after_ehlo - STARTTLS when offered, else ready (unless the
+ * policy requires TLS) */
 static void session_after_ehlo(struct relay_session *s)
 {
-	if ((s->caps & RELAY_CAP_STARTTLS) && s->relay->tls_ctx &&
-	    !s->tls_active && !s->tls_off) {
+	char buf[600];
+
+	if (s->tls_active) {
+		session_up(s);
+		return;
+	}
+	if ((s->caps & RELAY_CAP_STARTTLS) && session_tls_ctx(s) && !s->tls_off) {
 		session_send(s, "STARTTLS");
 		session_enter(s, SESSION_STARTTLS);
+		return;
+	}
+	if (session_tls_required(s)) {
+		snprintf(buf, sizeof(buf), "TLS is required, but was not offered "
+		    "by host %s[%s]", session_addr(s)->host, session_addr(s)->ip);
+		session_fail_tls(s, "4.7.4", buf);
 		return;
 	}
 	session_up(s);
@@ -483,8 +565,8 @@ static void session_tls_begin(struct relay_session *s)
 {
 	struct bufferevent *tb;
 
-	tb = relay_tls_start(s->relay->base, s->bev, s->relay->tls_ctx,
-	    session_addr(s)->host);
+	tb = relay_tls_start(s->relay->base, s->bev, session_tls_ctx(s),
+	    session_addr(s)->host, relay_dest_tls(s->dest) == RELAY_TLS_VERIFY);
 	if (!tb) {
 		session_failed(s, "cannot start TLS");
 		return;
@@ -493,6 +575,21 @@ static void session_tls_begin(struct relay_session *s)
 	bufferevent_setcb(tb, session_on_read, NULL, session_on_event, s);
 	bufferevent_enable(tb, EV_READ | EV_WRITE);
 	session_enter(s, SESSION_TLS);
+}
+
+/* session_starttls_refused - go on without TLS (RFC 3207) unless the
+ * policy requires it */
+static void session_starttls_refused(struct relay_session *s, const char *text)
+{
+	char buf[900];
+
+	if (!session_tls_required(s)) {
+		session_up(s);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "TLS is required, but host %s[%s] refused to "
+	    "start TLS: %s", session_addr(s)->host, session_addr(s)->ip, text);
+	session_fail_tls(s, "4.7.5", buf);
 }
 
 /* session_refused - the server would not talk to us */
@@ -543,7 +640,7 @@ static void session_on_reply(struct relay_session *s, const struct relay_reply *
 		if (r->code == 220)
 			session_tls_begin(s);
 		else
-			session_up(s);	/* RFC 3207: go on without TLS */
+			session_starttls_refused(s, text);
 		break;
 	case SESSION_MAIL:
 		tx_on_mail(s, r, text);
@@ -656,7 +753,23 @@ struct relay_session *relay_session_new(struct relay *r, struct relay_dest *d,
 /* relay_session_idle - can take a task now */
 bool relay_session_idle(const struct relay_session *s)
 {
-	return s->state == SESSION_IDLE && !s->task;
+	return s->state == SESSION_IDLE && !s->task && !s->retired;
+}
+
+/* relay_session_retire_unless_in - S's address is not in AS (new DNS
+ * answer): no further task, QUIT when idle */
+void relay_session_retire_unless_in(struct relay_session *s,
+    const struct relay_addrs *as)
+{
+	const struct relay_addr *a = session_addr(s);
+	size_t i;
+
+	for (i = 0; i < as->n; i++)
+		if (as->a[i].salen == a->salen && !memcmp(&as->a[i].sa, &a->sa, a->salen))
+			return;
+	s->retired = true;
+	if (s->state == SESSION_IDLE && !s->task)
+		session_ready(s);
 }
 
 /* relay_session_established - greeting and EHLO done, not closed */

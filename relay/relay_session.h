@@ -21,6 +21,10 @@ struct relay_session *relay_session_new(struct relay *r, struct relay_dest *d,
 /* relay_session_idle - established and without a task */
 bool relay_session_idle(const struct relay_session *s);
 bool relay_session_established(const struct relay_session *s);
+/* relay_session_retire_unless_in - unless S's address is in AS (a newer
+ * DNS answer), S takes no further task and QUITs when idle */
+void relay_session_retire_unless_in(struct relay_session *s,
+    const struct relay_addrs *as);
 /* relay_session_deliver - hand task T to idle session S */
 void relay_session_deliver(struct relay_session *s, struct relay_task *t);
 /* relay_session_free - close at once, drop its task unreported (shutdown);

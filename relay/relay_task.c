@@ -3,7 +3,9 @@
  * attempt, the TaskResult back to the shard (with one credit returned) and one
  * "relayed" event-log record per recipient (research notes 7.4: action relay /
  * bounce / defer, messageId, sender, recipient, receivingDomain, smtpStatus,
- * recipientMailServer, tlsCipher, internalProcessingDurationInMs, ...).
+ * recipientMailServer, tlsCipher, tlsVersion, dkimSelector,
+ * internalProcessingDurationInMs, ...; a bounce adds errorType hard|soft,
+ * bounceCategory and bounceCode from common/bounce_class.h).
  *
  * DIAGNOSTICS: a result that cannot be sent is logged (the shard re-leases the
  * task later: delivery is at-least-once); a malformed task is logged and
@@ -13,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "bounce_class.h"
 #include "clock.h"
 #include "log.h"
 #include "msg.h"
@@ -84,6 +87,18 @@ static const char *task_action(Ph__Outcome o)
 	}
 }
 
+/* task_bounce_fields - errorType, bounceCategory, bounceCode of a failure */
+static void task_bounce_fields(json_t *d, const char *reply)
+{
+	struct bounce_result b;
+
+	bounce_classify(reply ? reply : "", &b);
+	json_object_set_new(d, "errorType", json_string(bounce_kind_name(b.kind)));
+	json_object_set_new(d, "bounceCategory",
+	    json_string(bounce_category_name(b.category)));
+	json_object_set_new(d, "bounceCode", json_string(b.status));
+}
+
 /* task_log - one relayed record for recipient I */
 static void task_log(const struct relay_task *t, size_t i)
 {
@@ -93,7 +108,7 @@ static void task_log(const struct relay_task *t, size_t i)
 	json_t *d;
 
 	d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
-	    " s:I, s:I, s:I, s:s, s:s, s:s}",
+	    " s:s, s:I, s:I, s:I, s:s, s:s, s:s}",
 	    "action", task_action(rc->outcome),
 	    "messageId", dt->queue_id,
 	    "sender", dt->mail_from,
@@ -104,6 +119,7 @@ static void task_log(const struct relay_task *t, size_t i)
 	    "tlsCipher", t->tls_cipher,
 	    "tlsVersion", t->tls_version,
 	    "tenantId", dt->tenant_id,
+	    "dkimSelector", dt->dkim_selector,
 	    "internalProcessingDurationInMs",
 	    (json_int_t)(dt->received_ms && now > dt->received_ms ?
 	    now - dt->received_ms : 0),
@@ -113,6 +129,8 @@ static void task_log(const struct relay_task *t, size_t i)
 	    "queueShard", dt->shard,
 	    "relayId", t->relay->relay_id,
 	    "message", relay_outcome_name(rc->outcome));
+	if (d && rc->outcome == PH__OUTCOME__OUTCOME_FAILED)
+		task_bounce_fields(d, rc->reply);
 	if (d)
 		eventlog_write("relayed", t->relay->relay_id, d);
 	log_debug("relay %s to=<%s> %s: %s", dt->queue_id, rc->address,

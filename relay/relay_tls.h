@@ -1,25 +1,56 @@
 /*
- * relay_tls - the STARTTLS upgrade of an SMTP client connection (the
- * context comes from common/tls.h: opportunistic, like Postfix's
- * smtp_tls_security_level = may, no certificate check).
+ * relay_tls - the STARTTLS side of ph-relay: the per-domain TLS policy of
+ * [relay] tls_policy ("domain=may|encrypt|verify", patterns matched like
+ * routes: exact, "*.parent", "*"; default may) and the upgrade of an SMTP
+ * client connection.
+ *
+ *   may      Postfix's smtp_tls_security_level = may: STARTTLS when
+ *            offered, any certificate; a failed handshake is retried once
+ *            in plain text.
+ *   encrypt  TLS required (any certificate); never plain.
+ *   verify   encrypt, and the chain must verify against [relay]
+ *            tls_ca_file with the MX (or route) host name in the
+ *            certificate (X509_VERIFY_PARAM_set1_host).
  */
 #ifndef PH_RELAY_TLS_H
 #define PH_RELAY_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <openssl/ssl.h>
+#include "config.h"
 
 struct bufferevent;
 struct event_base;
+struct relay_tls_policies;
 
+enum relay_tls_level { RELAY_TLS_MAY, RELAY_TLS_ENCRYPT, RELAY_TLS_VERIFY };
+
+const char *relay_tls_level_name(enum relay_tls_level l);
+/* relay_tls_policies_parse - from "pattern=level" entries; NULL and *ERR
+ * (malloc'd) for a bad entry */
+struct relay_tls_policies *relay_tls_policies_parse(const struct strvec *entries,
+    char **err);
+void relay_tls_policies_free(struct relay_tls_policies *p);
+/* relay_tls_policy - the level for mail to DOMAIN */
+enum relay_tls_level relay_tls_policy(const struct relay_tls_policies *p,
+    const char *domain);
+/* relay_tls_policies_need_verify - some entry says verify */
+bool relay_tls_policies_need_verify(const struct relay_tls_policies *p);
+
+/* relay_tls_verify_ctx - a client context that verifies peers against
+ * CA_FILE ("" = the system's store); NULL when it cannot be loaded */
+SSL_CTX *relay_tls_verify_ctx(const char *ca_file);
 /* relay_tls_start - wrap UNDER (taken) in a TLS client filter for SNI name
- * HOST; NULL on failure (UNDER is then still the caller's) */
+ * HOST (checked against the certificate when VERIFY_HOST); NULL on failure
+ * (UNDER is then still the caller's) */
 struct bufferevent *relay_tls_start(struct event_base *base,
-    struct bufferevent *under, SSL_CTX *ctx, const char *host);
+    struct bufferevent *under, SSL_CTX *ctx, const char *host, bool verify_host);
 /* relay_tls_info - protocol version and cipher of an established TLS bev */
 void relay_tls_info(struct bufferevent *bev, char *version, size_t vlen,
     char *cipher, size_t clen);
-/* relay_tls_error - the last TLS error of BEV as text */
+/* relay_tls_error - why the handshake of BEV failed, as text (the
+ * certificate check's verdict when that was the reason) */
 void relay_tls_error(struct bufferevent *bev, char *out, size_t len);
 
 #endif

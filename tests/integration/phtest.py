@@ -579,3 +579,148 @@ def _pysink_main(directory, port):
 if __name__ == "__main__" and sys.argv[1:2] == ["--pysink"]:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     _pysink_main(sys.argv[2], int(sys.argv[3]))
+
+
+# ---- issue 5, relay side: peers with STARTTLS, chosen addresses, scripted
+# replies, and the certificates they need ----
+
+def make_ca(workdir, name):
+    """A test CA: returns (cert_path, key_path)."""
+    cert, key = os.path.join(workdir, name + "-ca.pem"), os.path.join(workdir, name + "-ca.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                    "/CN=posthaste test CA " + name, "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def make_cert(workdir, ca, hostname):
+    """A server certificate for HOSTNAME (CN and DNS SAN) signed by CA
+    (cert, key) from make_ca: returns (cert_path, key_path)."""
+    base = os.path.join(workdir, "%s-by-%s" % (hostname, os.path.basename(ca[0])[:-7]))
+    ext = base + ".ext"
+    with open(ext, "w") as f:
+        f.write("subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n" % hostname)
+    subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-subj", "/CN=" + hostname, "-keyout", base + ".key",
+                    "-out", base + ".csr"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", base + ".csr", "-CA", ca[0], "-CAkey",
+                    ca[1], "-CAcreateserial", "-days", "2", "-extfile", ext, "-out",
+                    base + ".pem"], check=True, capture_output=True)
+    return base + ".pem", base + ".key"
+
+
+class PeerSink:
+    """An aiosmtpd peer (a subprocess) on HOST:PORT (any 127.x.y.z), offering
+    STARTTLS when CERT=(cert, key) is given. Every accepted connection is a
+    line {"t": unix time} in connections(); every message a JSON file
+    {mail_from, rcpt_tos, data, tls_version, tls_cipher} (the peer's view of
+    the TLS of that session; "" in plain text). set_reply("421 4.3.2 ...")
+    makes it answer MAIL FROM with that reply until set_reply(None).
+    BROKEN_TLS: STARTTLS is offered but every handshake fails (TLS 1.2 with
+    a PSK-only cipher list: no cipher in common)."""
+
+    def __init__(self, procs, workdir, host="127.0.0.1", port=None, cert=None,
+                 broken_tls=False):
+        self.host, self.port = host, port or free_port()
+        self.dir = os.path.join(workdir, "peersink-%s-%d" % (host, self.port))
+        os.makedirs(self.dir, exist_ok=True)
+        argv = ["/usr/bin/python3", os.path.abspath(__file__), "--peersink", self.dir, host,
+                str(self.port), "broken" if broken_tls else "ok"] + (list(cert) if cert else [])
+        self.proc = procs.start(argv, self.dir + ".log")
+        wait_until(lambda: self._up(), 20, "peer sink %s:%d" % (host, self.port))
+
+    def _up(self):
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.5) as s:
+                s.recv(100)
+                return True
+        except OSError:
+            return False
+
+    def set_reply(self, reply):
+        path = os.path.join(self.dir, "reply")
+        with open(path + ".tmp", "w") as f:
+            f.write(reply or "")
+        os.rename(path + ".tmp", path)
+
+    def connections(self):
+        path = os.path.join(self.dir, "conns.log")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def messages(self):
+        out = []
+        for path in sorted(glob.glob(os.path.join(self.dir, "msg-*.json"))):
+            with open(path) as f:
+                m = json.load(f)
+            m["data"] = m["data"].encode("latin-1")
+            out.append(m)
+        return out
+
+
+def _peersink_main(directory, host, port, tls_mode, cert=None, key=None):
+    """The PeerSink process."""
+    import ssl
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+    count = [0]
+    reply_path = os.path.join(directory, "reply")
+
+    def scripted():
+        try:
+            with open(reply_path) as f:
+                return f.read().strip()
+        except OSError:
+            return ""
+
+    class Handler:
+        async def handle_MAIL(self, server, session, envelope, address, mail_options):
+            r = scripted()
+            if r:
+                return r
+            envelope.mail_from = address
+            return "250 2.1.0 Ok"
+
+        async def handle_DATA(self, server, session, envelope):
+            count[0] += 1
+            ssl_obj = server.transport.get_extra_info("ssl_object")
+            m = {"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                 "data": envelope.original_content.decode("latin-1"),
+                 "tls_version": ssl_obj.version() if ssl_obj else "",
+                 "tls_cipher": ssl_obj.cipher()[0] if ssl_obj else ""}
+            path = os.path.join(directory, "msg-%06d.json" % count[0])
+            with open(path + ".tmp", "w") as f:
+                json.dump(m, f)
+            os.rename(path + ".tmp", path)
+            return "250 2.0.0 Ok: queued"
+
+    class CountingSMTP(SMTP):
+        def connection_made(self, transport):
+            with open(os.path.join(directory, "conns.log"), "a") as f:
+                f.write(json.dumps({"t": time.time()}) + "\n")
+            super().connection_made(transport)
+
+    class PeerController(Controller):
+        def factory(self):
+            return CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+    kw = {}
+    if cert:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        if tls_mode == "broken":
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("PSK-AES128-CBC-SHA")
+        kw = {"tls_context": ctx, "require_starttls": False}
+    ctl = PeerController(Handler(), hostname=host, port=port, ready_timeout=20, **kw)
+    ctl.start()
+    signal.sigwait({signal.SIGTERM, signal.SIGINT})
+    ctl.stop()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--peersink"]:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    _peersink_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:8])
