@@ -6,9 +6,11 @@
  * writes it as one batch with sync=1, moves the jobs to a done list and
  * wakes the loop through an eventfd. While it syncs, new jobs accumulate and
  * form the next batch: the number of fsyncs follows the disk, not the
- * message rate. Every batch is synced, results and deletes too: they ride
- * along with enqueues under load and cost one cheap fsync when idle, and a
- * crash then re-sends fewer already delivered messages.
+ * message rate. Only a batch holding an enqueue is synced: the 250 depends on
+ * it. Results, state and deletes are written without a sync; they reach the
+ * WAL file at once (the page cache survives a kill -9 of the process) and the
+ * disk with the next synced batch, so only a machine crash can forget a
+ * result, and that means a delivery is repeated, never lost.
  *
  * A compaction job is written (as nothing) with its batch, so everything
  * submitted before it is on disk; then the writer hands it to a second
@@ -127,23 +129,27 @@ batch_add(struct queue_store *st, struct queue_batch *b, struct qjob *j)
 	}
 }
 
-/* batch_write - one synced write of every job in L; sets their status */
-static void
+/* batch_write - one write of every job in L, synced when it holds an
+ * enqueue; sets their status; 1 when it synced */
+static int
 batch_write(struct qcommit *c, struct qjob_list *l)
 {
 	struct queue_batch *b = queue_store_batch(c->st);
-	int rc = -1;
+	int rc = -1, sync = 0;
 
 	if (b != NULL) {
-		for (struct qjob *j = l->head; j != NULL; j = j->next)
+		for (struct qjob *j = l->head; j != NULL; j = j->next) {
 			batch_add(c->st, b, j);
-		rc = queue_store_commit(c->st, b, 1);
+			sync |= j->kind == QJOB_ENQUEUE;
+		}
+		rc = queue_store_commit(c->st, b, sync);
 		queue_store_batch_free(c->st, b);
 	}
 	if (rc < 0)
 		log_warnx("queue store: batch write failed");
 	for (struct qjob *j = l->head; j != NULL; j = j->next)
 		j->status = rc;
+	return sync;
 }
 
 /* split_compacts - move the compaction jobs of B to c->compacts (under mu);
@@ -183,9 +189,9 @@ writer_main(void *arg)
 			break;
 		b = take_batch(c);
 		pthread_mutex_unlock(&c->mu);
-		batch_write(c, &b);
+		int synced = batch_write(c, &b);
 		pthread_mutex_lock(&c->mu);
-		c->sync_writes++;
+		c->sync_writes += synced;
 		if (split_compacts(c, &b))
 			pthread_cond_signal(&c->ccv);
 		list_concat(&c->done, &b);
