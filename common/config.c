@@ -196,6 +196,18 @@ config_path(const struct ph_config *cfg)
 	return cfg->path;
 }
 
+/* config_grow - OUT reallocated to *CAP = WANT bytes (aborts when out of memory) */
+static char *
+config_grow(char *out, size_t *cap, size_t want)
+{
+	char *n = realloc(out, want);
+
+	if (n == NULL)
+		abort();
+	*cap = want;
+	return n;
+}
+
 /* config_expand - copy TEXT with ${data_dir} and ${instance} replaced */
 static char *
 config_expand(const struct ph_config *cfg, const char *text)
@@ -218,21 +230,15 @@ config_expand(const struct ph_config *cfg, const char *text)
 			sub = inst, skip = 11;
 		if (sub != NULL) {
 			size_t sl = strlen(sub);
-			if (len + sl + 1 > cap) {
-				cap = (len + sl + 1) * 2;
-				if ((out = realloc(out, cap)) == NULL)
-					abort();
-			}
+			if (len + sl + 1 > cap)
+				out = config_grow(out, &cap, (len + sl + 1) * 2);
 			memcpy(out + len, sub, sl);
 			len += sl;
 			p += skip;
 			continue;
 		}
-		if (len + 2 > cap) {
-			cap *= 2;
-			if ((out = realloc(out, cap)) == NULL)
-				abort();
-		}
+		if (len + 2 > cap)
+			out = config_grow(out, &cap, cap * 2);
 		out[len++] = *p++;
 	}
 	out[len] = '\0';

@@ -1,16 +1,12 @@
 /*
- * dkim_sign - DKIM signatures (RFC 6376) with OpenDKIM's library:
- * relaxed/relaxed, rsa-sha256 (ed25519-sha256 for Ed25519 keys), the
- * header fields of RFC 6376 5.4.1 plus Message-ID and the MIME fields (no
- * trace fields), the whole body.
+ * dkim_sign - DKIM signatures (RFC 6376) with OpenSSL: relaxed/relaxed
+ * (common/dkim_canon), rsa-sha256 for RSA keys and ed25519-sha256 (RFC
+ * 8463) for Ed25519 keys, the header fields of RFC 6376 5.4.1 plus
+ * Message-ID and the MIME fields (no trace fields), the whole body.
  *
  * A dkim_signer is a per-process cache keyed by DKIM key id: the key's PEM
- * and algorithm, checked once with OpenSSL when first used. libopendkim has
- * no way to take an already parsed key (it decodes the PEM inside dkim_eom
- * for every message; dkim_privkey_load only loads into one handle), so the
- * cache saves the checks, not that decode: ~1 350 signatures/s per core on
- * the dev box (2048-bit RSA, 1 KiB message) against ~4 700/s for a bare
- * EVP_DigestSign with a kept key.
+ * (to notice a changed key) and its EVP_PKEY, parsed once. Not thread-safe:
+ * one signer per thread.
  */
 #ifndef PH_DKIM_SIGN_H
 #define PH_DKIM_SIGN_H

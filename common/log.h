@@ -26,9 +26,12 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatal(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+_Noreturn void fatalx(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+_Noreturn void panic(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
 
 /* eventlog - JSON lines. data is a jansson json_t * and is consumed (decref'd). */
 struct json_t;

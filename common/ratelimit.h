@@ -1,9 +1,16 @@
 /*
  * ratelimit - what every client of ph-ratelimiter must decide the same way:
  * the tenant's sending limits (its policy object, else the configured
- * defaults) as ratelimiter requests with their shard key, the keys of the
- * relays' destination throttles, and whether a key class fails open or
- * closed when no ratelimiter shard answers in time.
+ * defaults) as ratelimiter requests with their shard key, the cost of a
+ * message and the text of a refusal, the keys of the relays' destination
+ * throttles, and whether a key class fails open or closed when no
+ * ratelimiter shard answers in time.
+ *
+ * TENANT SENDING LIMITS: a per-minute and a rolling per-day window keyed
+ * "tenant:<id>:minute" / "tenant:<id>:day"; a message costs recipients *
+ * ceil(size / 2 MB) (research notes section 6); a refusal reads "Maximum
+ * messages sent per minute reached : limit is N" (SMTP 455 and HTTPS 400
+ * LimitExceeded alike).
  *
  * Config [ratelimit] (read by the clients: ph-smtpd, ph-httpd, ph-relay,
  * phctl; the shards themselves read [ratelimiter]):
@@ -36,8 +43,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "config.h"
+#include "ratelimit.pb-c.h"
 #include "rl_client.h"
-#include "sendlimit.h"
 
 /* ratelimit_class - the key classes, each with its own fail-open rule */
 enum ratelimit_class {
@@ -60,13 +67,31 @@ struct ratelimit_conf {
 /* ratelimit_config - read [ratelimit] into LC; 0, or -1 with *err (malloc'd) */
 int ratelimit_config(const struct ph_config *cfg, struct ratelimit_conf *lc, char **err);
 
+#define RATELIMIT_KEY_MAX 192
+#define RATELIMIT_SEND_N 2	/* [0] per minute, [1] per day */
+
+/* ratelimit_send - a tenant's two sending limits as ratelimiter requests
+ * (filled by ratelimit_tenant; rl_client copies them) */
+struct ratelimit_send {
+	Ph__RateLimit limits[RATELIMIT_SEND_N];
+	const Ph__RateLimit *limitp[RATELIMIT_SEND_N];
+	char keys[RATELIMIT_SEND_N][RATELIMIT_KEY_MAX];
+};
+
 /* ratelimit_tenant - the two limits of TENANT_ID into SL: PER_MINUTE and
  * PER_DAY from its policy object, each 0 = the default DEF_PER_MINUTE /
  * DEF_PER_DAY. Returns the shard key to send them with (TENANT_ID), so
  * that every client (frontends, phctl) reaches the same shard. */
-const char *ratelimit_tenant(struct sendlimit *sl, const char *tenant_id,
+const char *ratelimit_tenant(struct ratelimit_send *sl, const char *tenant_id,
     uint64_t per_minute, uint64_t per_day, uint64_t def_per_minute,
     uint64_t def_per_day);
+
+/* ratelimit_cost - NRCPT recipients * ceil(SIZE / 2 MB), at least NRCPT */
+uint64_t ratelimit_cost(size_t nrcpt, size_t size);
+/* ratelimit_message - "Maximum messages sent per minute|day reached : limit is N" */
+void ratelimit_message(const struct rl_result *res, char *buf, size_t len);
+/* ratelimit_error_type - the accepted log's errorType for a refusal */
+const char *ratelimit_error_type(const struct rl_result *res);
 
 /* ratelimit_dest_key - "dest:<destination>:msgs" or ":conns" into BUF; the
  * key is also its own shard key */

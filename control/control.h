@@ -49,6 +49,11 @@ void control_changed(struct control *c, const char *what, const char *kind,
  * 0, or -1 with E filled (control_check.c). */
 int control_check_put(struct control_store *s, Ph__PolicyObject *obj,
     struct control_err *e);
+/* control_check_user_tenant - USER_ID names a user and *TENANT_ID (a
+ * protobuf-c string, "" = set to the user's) is the user's tenant; WHAT names
+ * the object in the refusal. 0, or -1 with E filled (control_check.c) */
+int control_check_user_tenant(struct control_store *s, const char *user_id,
+    char **tenant_id, const char *what, struct control_err *e);
 /* control_check_api_key - an existing user, its tenant, an RSA public key
  * in PEM; the fingerprint is computed here (control_apikey.c) */
 int control_check_api_key(struct control_store *s, Ph__ApiKey *k, struct control_err *e);

@@ -68,16 +68,10 @@ int control_apikey_fingerprint(const char *pem, char out[48])
 /* control_check_api_key - user, tenant, key, fingerprint, time */
 int control_check_api_key(struct control_store *s, Ph__ApiKey *k, struct control_err *e)
 {
-	const Ph__PolicyObject *u = control_store_get(s, PH__POLICY_OBJECT__OBJ_USER, k->user_id);
 	char fp[48];
 
-	if (u == NULL)
-		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND, "no such user");
-	if (k->tenant_id[0] == '\0' && control_str_set(&k->tenant_id, u->user->tenant_id) == -1)
-		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
-	if (strcmp(k->tenant_id, u->user->tenant_id) != 0)
-		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
-		    "api key tenant differs from the user's");
+	if (control_check_user_tenant(s, k->user_id, &k->tenant_id, "api key", e) == -1)
+		return -1;
 	if (control_apikey_fingerprint(k->public_key_pem, fp) == -1)
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
 		    "api key needs an RSA public key in PEM");

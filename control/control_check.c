@@ -165,19 +165,28 @@ static int check_user(struct control_store *s, Ph__User *u, struct control_err *
 	return 0;
 }
 
+/* control_check_user_tenant - the user's tenant, filled in when empty */
+int control_check_user_tenant(struct control_store *s, const char *user_id,
+    char **tenant_id, const char *what, struct control_err *e)
+{
+	const Ph__PolicyObject *u = control_store_get(s, PH__POLICY_OBJECT__OBJ_USER, user_id);
+
+	if (u == NULL)
+		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND, "no such user");
+	if ((*tenant_id)[0] == '\0' && control_str_set(tenant_id, u->user->tenant_id) == -1)
+		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
+	if (strcmp(*tenant_id, u->user->tenant_id) != 0)
+		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
+		    "%s tenant differs from the user's", what);
+	return 0;
+}
+
 /* check_credential - an existing user, its tenant, a username and a hash */
 static int check_credential(struct control_store *s, Ph__Credential *k,
     struct control_err *e)
 {
-	const Ph__PolicyObject *u = control_store_get(s, PH__POLICY_OBJECT__OBJ_USER, k->user_id);
-
-	if (u == NULL)
-		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND, "no such user");
-	if (k->tenant_id[0] == '\0' && control_str_set(&k->tenant_id, u->user->tenant_id) == -1)
-		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
-	if (strcmp(k->tenant_id, u->user->tenant_id) != 0)
-		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
-		    "credential tenant differs from the user's");
+	if (control_check_user_tenant(s, k->user_id, &k->tenant_id, "credential", e) == -1)
+		return -1;
 	if (!text_ok(k->username, ADDR_MAX) || k->salt.len == 0 ||
 	    k->scrypt_hash.len != CRYPTO_SCRYPT_LEN)
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,

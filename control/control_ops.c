@@ -213,10 +213,15 @@ int control_op_credential(struct control_store *s, const char *user_id,
 	return put_owned(s, obj, stored, e);
 }
 
-/* boot_put - put one bootstrap object built on the stack */
-static int boot_put(struct control_store *s, Ph__PolicyObject *o, struct control_err *e)
+/* boot_put - put one bootstrap object (BODY of kind C) built on the stack */
+static int boot_put(struct control_store *s, Ph__PolicyObject__ObjCase c, void *body,
+    struct control_err *e)
 {
-	return control_op_put(s, o, NULL, e);
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+
+	o.obj_case = c;
+	o.tenant = body;	/* every member of the oneof shares its storage */
+	return control_op_put(s, &o, NULL, e);
 }
 
 /* control_bootstrap - tenant, compartment and user "default" on an empty store */
@@ -225,30 +230,22 @@ int control_bootstrap(struct control_store *s, struct control_err *e)
 	Ph__Tenant t = PH__TENANT__INIT;
 	Ph__Compartment c = PH__COMPARTMENT__INIT;
 	Ph__User u = PH__USER__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 	char *cids[] = { BOOT_COMPARTMENT_ID };
 
 	if (control_store_count(s, PH__POLICY_OBJECT__OBJ_TENANT) > 0)
 		return 0;
 	t.id = BOOT_TENANT_ID;
 	t.name = "default";
-	o.obj_case = PH__POLICY_OBJECT__OBJ_TENANT;
-	o.tenant = &t;
-	if (boot_put(s, &o, e) == -1)
-		return -1;
 	c.id = BOOT_COMPARTMENT_ID;
 	c.tenant_id = BOOT_TENANT_ID;
 	c.name = "default";
-	o.obj_case = PH__POLICY_OBJECT__OBJ_COMPARTMENT;
-	o.compartment = &c;
-	if (boot_put(s, &o, e) == -1)
-		return -1;
 	u.id = BOOT_USER_ID;
 	u.tenant_id = BOOT_TENANT_ID;
 	u.name = "default";
 	u.n_compartment_ids = 1;
 	u.compartment_ids = cids;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_USER;
-	o.user = &u;
-	return boot_put(s, &o, e);
+	if (boot_put(s, PH__POLICY_OBJECT__OBJ_TENANT, &t, e) == -1 ||
+	    boot_put(s, PH__POLICY_OBJECT__OBJ_COMPARTMENT, &c, e) == -1)
+		return -1;
+	return boot_put(s, PH__POLICY_OBJECT__OBJ_USER, &u, e);
 }

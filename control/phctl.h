@@ -14,6 +14,10 @@
 #define PHCTL_EXIT_ERR 1
 #define PHCTL_EXIT_USAGE 2
 #define PHCTL_MAX_OPTS 16
+#define PHCTL_ID_MAX 256	/* an object id or name */
+#define PHCTL_PEM_MAX 16384	/* a key file */
+
+struct phctl_cmd;
 
 struct phctl {
 	struct ph_config *cfg;
@@ -44,7 +48,6 @@ int phctl_call(struct phctl *ph, const char *endpoint, Ph__Envelope *req,
 int phctl_policy(struct phctl *ph, Ph__Envelope *req, Ph__Envelope **rep);
 
 /* phctl_limits_usage - "limits usage TENANT" (phctl_limits.c) */
-struct phctl_cmd;
 int phctl_limits_usage(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a);
 
@@ -57,19 +60,28 @@ void *phctl_json_msg(const ProtobufCMessage *m);
 void phctl_json_dump(void *json);
 
 /* phctl_apikey_add - "apikey add USER_ID PEM_FILE" (phctl_apikey.c) */
-struct phctl_cmd;
 int phctl_apikey_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
 
 /* shared by the command files (phctl_cmd.c) */
-struct phctl_cmd;
 /* phctl_list_objects - PolicyList of KIND in TENANT ("" = all); *REP msg_free'd by the caller */
 int phctl_list_objects(struct phctl *ph, const char *kind, const char *tenant,
     Ph__Envelope **rep);
 /* phctl_find_named - the id of the KIND object whose id or name is ARG */
 int phctl_find_named(struct phctl *ph, const char *kind, const char *tenant,
-    const char *arg, char out[256]);
+    const char *arg, char out[PHCTL_ID_MAX]);
+/* phctl_policy_req - ENV as a request with body case C (BODY: any member of
+ * the oneof, which share their storage) */
+void phctl_policy_req(Ph__Envelope *env, Ph__Envelope__BodyCase c, void *body);
+/* phctl_put - PolicyPut O; 0 with the ok reply in *REP (msg_free'd by the
+ * caller), or -1 with a message on stderr */
+int phctl_put(struct phctl *ph, Ph__PolicyObject *o, Ph__Envelope **rep);
+/* phctl_read_file - the whole of PATH (at most LEN - 1 bytes) into BUF,
+ * NUL-terminated; -1 with a message on stderr */
+int phctl_read_file(const char *path, char *buf, size_t len);
 /* phctl_put_object - PolicyPut O and print what was stored; an exit code */
 int phctl_put_object(struct phctl *ph, Ph__PolicyObject *o);
+/* phctl_put_new - phctl_put_object of a new object BODY of kind C */
+int phctl_put_new(struct phctl *ph, Ph__PolicyObject__ObjCase c, void *body);
 void phctl_print_objects(struct phctl *ph, Ph__PolicyObject **objs, size_t n, bool array);
 /* phctl_cmd_list / phctl_cmd_del - "<noun> list [TENANT]" and "<noun> del ID"
  * with the noun as the kind */
@@ -78,8 +90,6 @@ int phctl_cmd_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_ar
 
 /* email domains and DKIM keys (phctl_dkim.c) */
 int phctl_domain_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
-int phctl_domain_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
-int phctl_domain_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
 int phctl_dkim_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
 int phctl_dkim_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
 int phctl_dkim_show(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
@@ -91,7 +101,6 @@ const char *phctl_opt(const struct phctl_args *a, const char *name);
 int phctl_opt_u64(const struct phctl_args *a, const char *name, uint64_t *out);
 
 /* header log and queue maintenance commands (phctl_log.c) */
-struct phctl_cmd;
 int phctl_cmd_log(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a);
 int phctl_cmd_queue_compact(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a);

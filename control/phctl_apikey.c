@@ -18,22 +18,6 @@
 #include "control_obj.h"
 #include "phctl.h"
 
-#define PEM_FILE_MAX 16384
-
-/* pem_read - the whole of PATH (at most PEM_FILE_MAX bytes) into BUF */
-static int pem_read(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return phctl_err("cannot read %s", path), -1;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return 0;
-}
-
 /* apikey_print - the stored key: id, user, keyId fingerprint */
 static void apikey_print(struct phctl *ph, const Ph__ApiKey *k)
 {
@@ -56,15 +40,14 @@ static void apikey_print(struct phctl *ph, const Ph__ApiKey *k)
 /* phctl_apikey_add - "apikey add USER_ID PEM_FILE" */
 int phctl_apikey_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
-	static char pem[PEM_FILE_MAX];
+	static char pem[PHCTL_PEM_MAX];
 	char fp[48];
 	Ph__ApiKey k = PH__API_KEY__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
-	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
-	Ph__Envelope env, *rep;
+	Ph__Envelope *rep;
 	Ph__PolicyReply *r;
 
-	if (pem_read(a->pos[1], pem, sizeof(pem)) == -1)
+	if (phctl_read_file(a->pos[1], pem, sizeof(pem)) == -1)
 		return PHCTL_EXIT_ERR;
 	if (control_apikey_fingerprint(pem, fp) == -1)
 		return phctl_err("%s: not an RSA public key in PEM", a->pos[1]);
@@ -73,11 +56,7 @@ int phctl_apikey_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl
 	k.fingerprint = fp;
 	o.obj_case = PH__POLICY_OBJECT__OBJ_API_KEY;
 	o.api_key = &k;
-	put.object = &o;
-	msg_init(&env);
-	env.body_case = PH__ENVELOPE__BODY_POLICY_PUT;
-	env.policy_put = &put;
-	if (phctl_policy(ph, &env, &rep) == -1)
+	if (phctl_put(ph, &o, &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	r = rep->policy_reply;
 	if (r->n_objects == 1 && r->objects[0]->obj_case == PH__POLICY_OBJECT__OBJ_API_KEY)

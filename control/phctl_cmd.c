@@ -17,8 +17,6 @@
 #include "control_obj.h"
 #include "phctl.h"
 
-#define ID_BUF 256
-
 struct phctl_cmd {
 	const char *noun, *verb;
 	int min_pos, max_pos;
@@ -63,8 +61,23 @@ int phctl_opt_u64(const struct phctl_args *a, const char *name, uint64_t *out)
 	return opt_u64(a, name, out);
 }
 
-/* policy_req - an envelope for one control request */
-static void policy_req(Ph__Envelope *env, Ph__Envelope__BodyCase c, void *body)
+/* phctl_read_file - the whole of PATH (at most LEN - 1 bytes) into BUF,
+ * NUL-terminated */
+int phctl_read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return phctl_err("cannot read %s", path), -1;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* phctl_policy_req - an envelope for one control request */
+void phctl_policy_req(Ph__Envelope *env, Ph__Envelope__BodyCase c, void *body)
 {
 	msg_init(env);
 	env->body_case = c;
@@ -80,7 +93,7 @@ int phctl_list_objects(struct phctl *ph, const char *kind, const char *tenant,
 
 	pl.kind = (char *)kind;
 	pl.tenant_id = (char *)tenant;
-	policy_req(&env, PH__ENVELOPE__BODY_POLICY_LIST, &pl);
+	phctl_policy_req(&env, PH__ENVELOPE__BODY_POLICY_LIST, &pl);
 	return phctl_policy(ph, &env, rep);
 }
 
@@ -102,7 +115,7 @@ void phctl_print_objects(struct phctl *ph, Ph__PolicyObject **objs, size_t n, bo
 
 /* phctl_find_named - the id of the KIND object whose id or name is ARG (in TENANT) */
 int phctl_find_named(struct phctl *ph, const char *kind, const char *tenant,
-    const char *arg, char out[ID_BUF])
+    const char *arg, char out[PHCTL_ID_MAX])
 {
 	Ph__Envelope *rep;
 	int rc = -1;
@@ -116,7 +129,7 @@ int phctl_find_named(struct phctl *ph, const char *kind, const char *tenant,
 		const char *id = control_obj_id(rep->policy_reply->objects[i]);
 		const char *name = f ? *(char *const *)((const char *)m + f->offset) : "";
 		if (strcmp(id, arg) == 0 || strcmp(name, arg) == 0) {
-			snprintf(out, ID_BUF, "%s", id);
+			snprintf(out, PHCTL_ID_MAX, "%s", id);
 			rc = 0;
 		}
 	}
@@ -126,50 +139,75 @@ int phctl_find_named(struct phctl *ph, const char *kind, const char *tenant,
 	return rc;
 }
 
-/* phctl_put_object - PolicyPut O and print what was stored */
-int phctl_put_object(struct phctl *ph, Ph__PolicyObject *o)
+/* phctl_put - PolicyPut O; *REP is the ok reply */
+int phctl_put(struct phctl *ph, Ph__PolicyObject *o, Ph__Envelope **rep)
 {
-	Ph__Envelope env, *rep;
+	Ph__Envelope env;
 	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
 
 	put.object = o;
-	policy_req(&env, PH__ENVELOPE__BODY_POLICY_PUT, &put);
-	if (phctl_policy(ph, &env, &rep) == -1)
+	phctl_policy_req(&env, PH__ENVELOPE__BODY_POLICY_PUT, &put);
+	return phctl_policy(ph, &env, rep);
+}
+
+/* phctl_put_object - PolicyPut O and print what was stored */
+int phctl_put_object(struct phctl *ph, Ph__PolicyObject *o)
+{
+	Ph__Envelope *rep;
+
+	if (phctl_put(ph, o, &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	phctl_print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects, false);
 	msg_free(rep);
 	return PHCTL_EXIT_OK;
 }
 
+/* cmd_kind - the policy kind of a command's noun */
+static const char *cmd_kind(const struct phctl_cmd *cmd)
+{
+	return strcmp(cmd->noun, "domain") == 0 ? "emaildomain" : cmd->noun;
+}
+
+/* phctl_put_new - PolicyPut the new object BODY of kind C and print it */
+int phctl_put_new(struct phctl *ph, Ph__PolicyObject__ObjCase c, void *body)
+{
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+
+	o.obj_case = c;
+	o.tenant = body;	/* every member of the oneof shares its storage */
+	return phctl_put_object(ph, &o);
+}
+
 /* phctl_cmd_list - "<noun> list [TENANT]" */
 int phctl_cmd_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
-	char tenant[ID_BUF] = "";
+	char tenant[PHCTL_ID_MAX] = "";
 	Ph__Envelope *rep;
 
 	if (a->npos > 0 && phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
-	if (phctl_list_objects(ph, cmd->noun, tenant, &rep) == -1)
+	if (phctl_list_objects(ph, cmd_kind(cmd), tenant, &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	phctl_print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects, true);
 	msg_free(rep);
 	return PHCTL_EXIT_OK;
 }
 
-/* phctl_cmd_del - "<noun> del ID" (a tenant may also be named) */
+/* phctl_cmd_del - "<noun> del ID" (a tenant may also be named; an email
+ * domain's DKIM keys go with it) */
 int phctl_cmd_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
 	Ph__Envelope env, *rep;
 	Ph__PolicyDelete del = PH__POLICY_DELETE__INIT;
-	char id[ID_BUF];
+	char id[PHCTL_ID_MAX];
 
 	snprintf(id, sizeof(id), "%s", a->pos[0]);
 	if (strcmp(cmd->noun, "tenant") == 0 &&
 	    phctl_find_named(ph, "tenant", "", a->pos[0], id) == -1)
 		return PHCTL_EXIT_ERR;
-	del.kind = (char *)cmd->noun;
+	del.kind = (char *)cmd_kind(cmd);
 	del.id = id;
-	policy_req(&env, PH__ENVELOPE__BODY_POLICY_DELETE, &del);
+	phctl_policy_req(&env, PH__ENVELOPE__BODY_POLICY_DELETE, &del);
 	if (phctl_policy(ph, &env, &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	msg_free(rep);
@@ -188,15 +226,12 @@ static int cmd_tenant_add(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a)
 {
 	Ph__Tenant t = PH__TENANT__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	t.name = a->pos[0];
 	if (opt_u64(a, "per-minute", &t.per_minute) == -1 ||
 	    opt_u64(a, "per-day", &t.per_day) == -1)
 		return PHCTL_EXIT_USAGE;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_TENANT;
-	o.tenant = &t;
-	return phctl_put_object(ph, &o);
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_TENANT, &t);
 }
 
 /* cmd_limits_set - "limits set TENANT --per-minute N --per-day N" */
@@ -232,27 +267,23 @@ static int cmd_limits_set(struct phctl *ph, const struct phctl_cmd *cmd,
 static int cmd_compartment_add(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a)
 {
-	char tenant[ID_BUF];
+	char tenant[PHCTL_ID_MAX];
 	Ph__Compartment c = PH__COMPARTMENT__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
 	c.tenant_id = tenant;
 	c.name = a->pos[1];
-	o.obj_case = PH__POLICY_OBJECT__OBJ_COMPARTMENT;
-	o.compartment = &c;
-	return phctl_put_object(ph, &o);
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_COMPARTMENT, &c);
 }
 
 /* cmd_user_add - "user add TENANT NAME [--compartment ID]..." */
 static int cmd_user_add(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a)
 {
-	char tenant[ID_BUF], cids[PHCTL_MAX_OPTS][ID_BUF];
+	char tenant[PHCTL_ID_MAX], cids[PHCTL_MAX_OPTS][PHCTL_ID_MAX];
 	char *cptr[PHCTL_MAX_OPTS];
 	Ph__User u = PH__USER__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
@@ -268,9 +299,7 @@ static int cmd_user_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	u.tenant_id = tenant;
 	u.name = a->pos[1];
 	u.compartment_ids = cptr;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_USER;
-	o.user = &u;
-	return phctl_put_object(ph, &o);
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_USER, &u);
 }
 
 /* cmd_credential_create - "credential create USER_ID": the password, once */
@@ -282,7 +311,7 @@ static int cmd_credential_create(struct phctl *ph, const struct phctl_cmd *cmd,
 	const Ph__Credential *k;
 
 	cc.user_id = a->pos[0];
-	policy_req(&env, PH__ENVELOPE__BODY_CREDENTIAL_CREATE, &cc);
+	phctl_policy_req(&env, PH__ENVELOPE__BODY_CREDENTIAL_CREATE, &cc);
 	if (phctl_policy(ph, &env, &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	if (rep->policy_reply->n_objects != 1) {
@@ -306,10 +335,9 @@ static int cmd_credential_create(struct phctl *ph, const struct phctl_cmd *cmd,
 static int cmd_sender_add(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a)
 {
-	char tenant[ID_BUF], comp[ID_BUF] = "";
+	char tenant[PHCTL_ID_MAX], comp[PHCTL_ID_MAX] = "";
 	const char *copt = opt_get(a, "compartment");
 	Ph__Sender s = PH__SENDER__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1 ||
 	    (copt != NULL && phctl_find_named(ph, "compartment", tenant, copt, comp) == -1))
@@ -317,19 +345,16 @@ static int cmd_sender_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	s.tenant_id = tenant;
 	s.compartment_id = comp;	/* "" = the tenant's default (server side) */
 	s.address = a->pos[1];
-	o.obj_case = PH__POLICY_OBJECT__OBJ_SENDER;
-	o.sender = &s;
-	return phctl_put_object(ph, &o);
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_SENDER, &s);
 }
 
 /* cmd_suppression_add - "suppression add TENANT ADDRESS [--reason R]" */
 static int cmd_suppression_add(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a)
 {
-	char tenant[ID_BUF];
+	char tenant[PHCTL_ID_MAX];
 	const char *reason = opt_get(a, "reason");
 	Ph__Suppression x = PH__SUPPRESSION__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
@@ -337,9 +362,7 @@ static int cmd_suppression_add(struct phctl *ph, const struct phctl_cmd *cmd,
 	x.address = a->pos[1];
 	if (reason != NULL)
 		x.reason = (char *)reason;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
-	o.suppression = &x;
-	return phctl_put_object(ph, &o);
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_SUPPRESSION, &x);
 }
 
 /* parse_hostport - "host:port" or "[v6]:port" */
@@ -369,17 +392,14 @@ static int parse_hostport(const char *arg, char *host, size_t len, uint32_t *por
 static int cmd_route_add(struct phctl *ph, const struct phctl_cmd *cmd,
     struct phctl_args *a)
 {
-	char host[ID_BUF];
+	char host[PHCTL_ID_MAX];
 	Ph__Route r = PH__ROUTE__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	if (parse_hostport(a->pos[1], host, sizeof(host), &r.port) == -1)
 		return phctl_err("bad HOST:PORT: %s", a->pos[1]), PHCTL_EXIT_USAGE;
 	r.domain = a->pos[0];
 	r.host = host;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_ROUTE;
-	o.route = &r;
-	return phctl_put_object(ph, &o);
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_ROUTE, &r);
 }
 
 /* stats_add - TOTAL += S, field by field (every QueueStats field is uint64) */
@@ -433,9 +453,7 @@ static int cmd_queue_stats(struct phctl *ph, const struct phctl_cmd *cmd,
 	for (size_t i = 0; i < n && rc == PHCTL_EXIT_OK; i++) {
 		Ph__Envelope env;
 		Ph__QueueStatsRequest q = PH__QUEUE_STATS_REQUEST__INIT;
-		msg_init(&env);
-		env.body_case = PH__ENVELOPE__BODY_QUEUE_STATS_REQUEST;
-		env.queue_stats_request = &q;
+		phctl_policy_req(&env, PH__ENVELOPE__BODY_QUEUE_STATS_REQUEST, &q);
 		if (phctl_call(ph, ph->ep.queue.v[i], &env, &reps[i]) == -1)
 			rc = PHCTL_EXIT_ERR;
 		else if (got++, reps[i]->body_case != PH__ENVELOPE__BODY_QUEUE_STATS)
@@ -450,38 +468,34 @@ static int cmd_queue_stats(struct phctl *ph, const struct phctl_cmd *cmd,
 	return rc;
 }
 
+/* CMD_LIST_DEL - "<noun> list" (at most MAXPOS arguments) and "<noun> del ID" */
+#define CMD_LIST_DEL(noun, maxpos, usage) \
+	{ noun, "list", 0, maxpos, "", phctl_cmd_list, usage }, \
+	{ noun, "del", 1, 1, "", phctl_cmd_del, "ID" }
+
 static const struct phctl_cmd cmds[] = {
 	{ "tenant", "add", 1, 1, "per-minute,per-day", cmd_tenant_add,
 	    "NAME [--per-minute N] [--per-day N]" },
-	{ "tenant", "list", 0, 0, "", phctl_cmd_list, "" },
-	{ "tenant", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("tenant", 0, ""),
 	{ "compartment", "add", 2, 2, "", cmd_compartment_add, "TENANT NAME" },
-	{ "compartment", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
-	{ "compartment", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("compartment", 1, "[TENANT]"),
 	{ "user", "add", 2, 2, "compartment", cmd_user_add,
 	    "TENANT NAME [--compartment ID]..." },
-	{ "user", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
-	{ "user", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("user", 1, "[TENANT]"),
 	{ "credential", "create", 1, 1, "", cmd_credential_create, "USER_ID" },
-	{ "credential", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
-	{ "credential", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("credential", 1, "[TENANT]"),
 	{ "sender", "add", 2, 2, "compartment", cmd_sender_add,
 	    "TENANT ADDRESS [--compartment ID]" },
-	{ "sender", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
-	{ "sender", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("sender", 1, "[TENANT]"),
 	{ "suppression", "add", 2, 2, "reason", cmd_suppression_add,
 	    "TENANT ADDRESS [--reason R]" },
-	{ "suppression", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
-	{ "suppression", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("suppression", 1, "[TENANT]"),
 	{ "route", "add", 2, 2, "", cmd_route_add, "DOMAIN HOST:PORT" },
-	{ "route", "list", 0, 0, "", phctl_cmd_list, "" },
-	{ "route", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("route", 0, ""),
 	{ "apikey", "add", 2, 2, "", phctl_apikey_add, "USER_ID PEM_FILE" },
-	{ "apikey", "list", 0, 1, "", phctl_cmd_list, "[TENANT]" },
-	{ "apikey", "del", 1, 1, "", phctl_cmd_del, "ID" },
+	CMD_LIST_DEL("apikey", 1, "[TENANT]"),
 	{ "domain", "add", 2, 2, "", phctl_domain_add, "TENANT NAME" },
-	{ "domain", "list", 0, 1, "", phctl_domain_list, "[TENANT]" },
-	{ "domain", "del", 1, 1, "", phctl_domain_del, "ID" },
+	CMD_LIST_DEL("domain", 1, "[TENANT]"),
 	{ "dkim", "add", 2, 2, "key-file", phctl_dkim_add,
 	    "DOMAIN_ID_OR_NAME SELECTOR [--key-file PEM]" },
 	{ "dkim", "list", 0, 1, "", phctl_dkim_list, "[DOMAIN]" },

@@ -5,6 +5,9 @@
  *   phctl domain list [TENANT]            phctl dkim list [DOMAIN]
  *   phctl domain del ID                   phctl dkim show ID | check ID | del ID
  *
+ * "domain list", "domain del" and "dkim del" are the generic commands of
+ * phctl_cmd.c (an email domain's DKIM keys go with it).
+ *
  * DOMAIN is an email domain id or name. "dkim add" without --key-file has
  * ph-control generate an RSA-2048 key; a PEM file (RSA or Ed25519) is
  * imported. "dkim show" prints the CNAME the customer publishes and the TXT
@@ -22,98 +25,31 @@
 #include "control_obj.h"
 #include "phctl.h"
 
-#define ID_BUF 256
-#define PEM_FILE_MAX 16384
-
-/* print_reply - the objects of REP (freed) */
-static int print_reply(struct phctl *ph, Ph__Envelope *rep, bool array)
-{
-	phctl_print_objects(ph, rep->policy_reply->objects, rep->policy_reply->n_objects,
-	    array);
-	msg_free(rep);
-	return PHCTL_EXIT_OK;
-}
-
 /* phctl_domain_add - "domain add TENANT NAME" */
 int phctl_domain_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
-	char tenant[ID_BUF];
+	char tenant[PHCTL_ID_MAX];
 	Ph__EmailDomain d = PH__EMAIL_DOMAIN__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 
 	if (phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
 		return PHCTL_EXIT_ERR;
 	d.tenant_id = tenant;
 	d.name = a->pos[1];
-	o.obj_case = PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN;
-	o.email_domain = &d;
-	return phctl_put_object(ph, &o);
-}
-
-/* phctl_domain_list - "domain list [TENANT]" */
-int phctl_domain_list(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
-{
-	char tenant[ID_BUF] = "";
-	Ph__Envelope *rep;
-
-	if (a->npos > 0 && phctl_find_named(ph, "tenant", "", a->pos[0], tenant) == -1)
-		return PHCTL_EXIT_ERR;
-	if (phctl_list_objects(ph, "emaildomain", tenant, &rep) == -1)
-		return PHCTL_EXIT_ERR;
-	return print_reply(ph, rep, true);
-}
-
-/* phctl_domain_del - "domain del ID" (its DKIM keys go with it) */
-int phctl_domain_del(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
-{
-	Ph__Envelope env, *rep;
-	Ph__PolicyDelete del = PH__POLICY_DELETE__INIT;
-
-	del.kind = "emaildomain";
-	del.id = a->pos[0];
-	msg_init(&env);
-	env.body_case = PH__ENVELOPE__BODY_POLICY_DELETE;
-	env.policy_delete = &del;
-	if (phctl_policy(ph, &env, &rep) == -1)
-		return PHCTL_EXIT_ERR;
-	msg_free(rep);
-	if (ph->json) {
-		json_t *o = json_object();
-		json_object_set_new(o, "deleted", json_string(a->pos[0]));
-		phctl_json_dump(o);
-	} else {
-		printf("deleted %s\n", a->pos[0]);
-	}
-	return PHCTL_EXIT_OK;
-}
-
-/* key_file_read - the whole of PATH into BUF (NUL-terminated) */
-static int key_file_read(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return phctl_err("cannot read %s", path), -1;
-	n = fread(buf, 1, len - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	return 0;
+	return phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN, &d);
 }
 
 /* phctl_dkim_add - "dkim add DOMAIN SELECTOR [--key-file PEM]" */
 int phctl_dkim_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_args *a)
 {
-	static char pem[PEM_FILE_MAX];
+	static char pem[PHCTL_PEM_MAX];
 	const char *file = NULL;
-	char domain[ID_BUF];
+	char domain[PHCTL_ID_MAX];
 	Ph__DkimKey k = PH__DKIM_KEY__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 	int rc;
 
 	for (int i = 0; i < a->nopt; i++)
 		file = a->opt_val[i];
-	if (file != NULL && key_file_read(file, pem, sizeof(pem)) == -1)
+	if (file != NULL && phctl_read_file(file, pem, sizeof(pem)) == -1)
 		return PHCTL_EXIT_ERR;
 	if (phctl_find_named(ph, "emaildomain", "", a->pos[0], domain) == -1)
 		return PHCTL_EXIT_ERR;
@@ -121,9 +57,7 @@ int phctl_dkim_add(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl_a
 	k.selector = a->pos[1];
 	if (file != NULL)
 		k.private_key_pem = pem;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_DKIM_KEY;
-	o.dkim_key = &k;
-	rc = phctl_put_object(ph, &o);
+	rc = phctl_put_new(ph, PH__POLICY_OBJECT__OBJ_DKIM_KEY, &k);
 	memset(pem, 0, sizeof(pem));
 	return rc;
 }
@@ -212,9 +146,7 @@ int phctl_dkim_check(struct phctl *ph, const struct phctl_cmd *cmd, struct phctl
 	Ph__DkimCheck dc = PH__DKIM_CHECK__INIT;
 
 	dc.id = a->pos[0];
-	msg_init(&env);
-	env.body_case = PH__ENVELOPE__BODY_DKIM_CHECK;
-	env.dkim_check = &dc;
+	phctl_policy_req(&env, PH__ENVELOPE__BODY_DKIM_CHECK, &dc);
 	if (phctl_policy(ph, &env, &rep) == -1)
 		return PHCTL_EXIT_ERR;
 	return key_reply(ph, rep, a->pos[0]);

@@ -127,10 +127,10 @@ static void usage_print_json(const Ph__Tenant *t, const char *shard,
 /* usage_show - ask the owning shard about each window of T and print */
 static int usage_show(struct phctl *ph, const Ph__Tenant *t)
 {
-	static const char *const names[SENDLIMIT_N] = { "minute", "day" };
-	struct limits_usage u[SENDLIMIT_N];
+	static const char *const names[RATELIMIT_SEND_N] = { "minute", "day" };
+	struct limits_usage u[RATELIMIT_SEND_N];
 	struct ratelimit_conf lc;
-	struct sendlimit sl;
+	struct ratelimit_send sl;
 	const char *shard, *key;
 	char *err = NULL;
 
@@ -141,15 +141,15 @@ static int usage_show(struct phctl *ph, const Ph__Tenant *t)
 	key = ratelimit_tenant(&sl, t->id, t->per_minute, t->per_day,
 	    (uint64_t)lc.default_per_minute, (uint64_t)lc.default_per_day);
 	shard = ph->ep.ratelimiter.v[rl_shard_index(key, ph->ep.ratelimiter.n)];
-	for (size_t i = 0; i < SENDLIMIT_N; i++) {
+	for (size_t i = 0; i < RATELIMIT_SEND_N; i++) {
 		u[i] = (struct limits_usage){ names[i], sl.limitp[i], 0, 0 };
 		if (usage_ask(ph, shard, &u[i]) == -1)
 			return PHCTL_EXIT_ERR;
 	}
 	if (ph->json)
-		usage_print_json(t, shard, u, SENDLIMIT_N);
+		usage_print_json(t, shard, u, RATELIMIT_SEND_N);
 	else
-		usage_print_text(t, shard, u, SENDLIMIT_N);
+		usage_print_text(t, shard, u, RATELIMIT_SEND_N);
 	return PHCTL_EXIT_OK;
 }
 

@@ -71,21 +71,28 @@ put_head(FILE *f, const struct qdsn *d, const char *boundary)
 	    "\r\n", d->hostname, d->to, date, d->msgid, boundary);
 }
 
+/* put_part - the boundary and header of one MIME part */
+static void
+put_part(FILE *f, const char *boundary, const char *description, const char *type)
+{
+	fprintf(f, "--%s\r\n"
+	    "Content-Description: %s\r\n"
+	    "Content-Type: %s\r\n"
+	    "\r\n", boundary, description, type);
+}
+
 /* put_human - the notification for people */
 static void
 put_human(FILE *f, const struct qdsn *d, const char *boundary)
 {
 	char diag[FIELD_MAX];
 
-	fprintf(f, "--%s\r\n"
-	    "Content-Description: Notification\r\n"
-	    "Content-Type: text/plain; charset=us-ascii\r\n"
-	    "\r\n"
-	    "This is the mail system at host %s.\r\n"
+	put_part(f, boundary, "Notification", "text/plain; charset=us-ascii");
+	fprintf(f, "This is the mail system at host %s.\r\n"
 	    "\r\n"
 	    "I'm sorry to have to inform you that your message could not\r\n"
 	    "be delivered to one or more recipients.\r\n"
-	    "\r\n", boundary, d->hostname);
+	    "\r\n", d->hostname);
 	for (size_t i = 0; i < d->nrcpt; i++) {
 		one_line(d->rcpts[i].diag, diag);
 		fprintf(f, "<%s>: %s\r\n", d->rcpts[i].addr, diag);
@@ -117,13 +124,10 @@ put_status(FILE *f, const struct qdsn *d, const char *boundary)
 	char date[64];
 
 	qdsn_date(d->arrival_ms, date, sizeof(date));
-	fprintf(f, "--%s\r\n"
-	    "Content-Description: Delivery report\r\n"
-	    "Content-Type: message/delivery-status\r\n"
-	    "\r\n"
-	    "Reporting-MTA: dns; %s\r\n"
+	put_part(f, boundary, "Delivery report", "message/delivery-status");
+	fprintf(f, "Reporting-MTA: dns; %s\r\n"
 	    "X-Posthaste-Queue-ID: %s\r\n"
-	    "Arrival-Date: %s\r\n", boundary, d->hostname, d->qid, date);
+	    "Arrival-Date: %s\r\n", d->hostname, d->qid, date);
 	for (size_t i = 0; i < d->nrcpt; i++)
 		put_rcpt(f, &d->rcpts[i]);
 	fputs("\r\n", f);
@@ -133,10 +137,7 @@ put_status(FILE *f, const struct qdsn *d, const char *boundary)
 static void
 put_original(FILE *f, const struct qdsn *d, const char *boundary)
 {
-	fprintf(f, "--%s\r\n"
-	    "Content-Description: Undelivered Message Headers\r\n"
-	    "Content-Type: text/rfc822-headers\r\n"
-	    "\r\n", boundary);
+	put_part(f, boundary, "Undelivered Message Headers", "text/rfc822-headers");
 	fwrite(d->orig_hdr, 1, d->orig_hlen, f);
 	if (d->orig_hlen < 2 || memcmp(d->orig_hdr + d->orig_hlen - 2,
 	    "\r\n", 2) != 0)

@@ -51,6 +51,15 @@ struct queue_store_ops {
 	void (*close)(struct queue_store *st);
 };
 
+/* QUEUE_STORE_OPS - the vtable of a backend whose functions are named
+ * P_batch_new, P_batch_put, ... P_close */
+#define QUEUE_STORE_OPS(p) { \
+	.batch_new = p##_batch_new, .batch_put = p##_batch_put, \
+	.batch_del = p##_batch_del, .batch_commit = p##_batch_commit, \
+	.batch_free = p##_batch_free, .get = p##_get, .scan = p##_scan, \
+	.compact = p##_compact, .close = p##_close, \
+}
+
 /* queue_store - every backend embeds this as its first member */
 struct queue_store {
 	const struct queue_store_ops *ops;

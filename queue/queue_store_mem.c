@@ -227,17 +227,7 @@ mem_close(struct queue_store *st)
 	free(m);
 }
 
-static const struct queue_store_ops mem_ops = {
-	.batch_new = mem_batch_new,
-	.batch_put = mem_batch_put,
-	.batch_del = mem_batch_del,
-	.batch_commit = mem_batch_commit,
-	.batch_free = mem_batch_free,
-	.get = mem_get,
-	.scan = mem_scan,
-	.compact = mem_compact,
-	.close = mem_close,
-};
+static const struct queue_store_ops mem_ops = QUEUE_STORE_OPS(mem);
 
 /* queue_store_mem_new - an empty in-memory store */
 struct queue_store *

@@ -201,17 +201,7 @@ rdb_close(struct queue_store *st)
 	free(r);
 }
 
-static const struct queue_store_ops rdb_ops = {
-	.batch_new = rdb_batch_new,
-	.batch_put = rdb_batch_put,
-	.batch_del = rdb_batch_del,
-	.batch_commit = rdb_batch_commit,
-	.batch_free = rdb_batch_free,
-	.get = rdb_get,
-	.scan = rdb_scan,
-	.compact = rdb_compact,
-	.close = rdb_close,
-};
+static const struct queue_store_ops rdb_ops = QUEUE_STORE_OPS(rdb);
 
 /* mkdir_p - create DIR and its parents */
 static int

@@ -58,7 +58,7 @@ struct relay_dest {
 	struct relay_addrs *addrs;
 	uint64_t addrs_until;		/* mono ms */
 	bool resolving;
-	TAILQ_HEAD(, relay_task) queue;
+	TAILQ_HEAD(relay_task_queue, relay_task) queue;
 	size_t nqueue;
 	struct relay_session **sess;
 	size_t nsess;

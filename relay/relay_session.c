@@ -6,9 +6,8 @@
  *   -> IDLE -> MAIL -> RCPT... -> DATA -> DOT -> IDLE (RSET first when the
  *   transaction failed) ... IDLE --idle_timeout--> QUIT -> CLOSED
  *
- * With PIPELINING, MAIL and every RCPT go out in one write and the replies
- * are matched in order. Per recipient: a 2xx RCPT waits for the final reply
- * after the dot; 4xx -> deferred, 5xx -> failed. Until the connection is
+ * The transaction itself (MAIL, RCPT..., DATA, the outcomes) is relay_tx.c;
+ * this file runs the connection and its states. Until the connection is
  * established (greeting and EHLO done), a refused connection, a timeout or a
  * 4xx/5xx greeting moves on to the next address of the destination. TLS
  * follows the destination's policy (relay_tls.h): under "may" a failed
@@ -36,6 +35,7 @@
 #include "relay_reply.h"
 #include "relay_session.h"
 #include "relay_tls.h"
+#include "relay_tx.h"
 
 #define SESSION_LINE_MAX 65536	/* longest reply line we wait for */
 #define SESSION_QUIT_MS 5000
@@ -64,12 +64,7 @@ struct relay_session {
 	char tls_version[32];
 	char tls_cipher[64];
 	char conn_error[600];		/* why an immediate connect failed */
-	struct relay_task *task;
-	size_t *list;			/* task recipients sent in RCPT */
-	size_t nlist;
-	size_t rcpt_idx;		/* next RCPT reply expected */
-	size_t naccepted;
-	bool mail_failed;
+	struct relay_tx tx;		/* the transaction (tx.task NULL: none) */
 	unsigned messages;
 };
 
@@ -131,18 +126,22 @@ static void session_enter(struct relay_session *s, enum session_state st)
 		evtimer_add(s->timer, &tv);
 }
 
+/* session_out - the connection's output buffer */
+static struct evbuffer *session_out(struct relay_session *s)
+{
+	return bufferevent_get_output(s->bev);
+}
+
 /* session_send - queue one command line */
 static void session_send(struct relay_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void session_send(struct relay_session *s, const char *fmt, ...)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
 	va_list ap;
 
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(out, fmt, ap);
+	relay_tx_vcmd(session_out(s), fmt, ap);
 	va_end(ap);
-	evbuffer_add(out, "\r\n", 2);
 }
 
 /* session_drop_bev - close the socket (the session object stays) */
@@ -198,11 +197,10 @@ static void session_close(struct relay_session *s, const char *error)
 		return;
 	session_enter(s, SESSION_CLOSED);
 	session_drop_bev(s);
-	if (s->task) {
-		relay_task_set_rest(s->task, PH__OUTCOME__OUTCOME_DEFERRED,
+	if (s->tx.task) {
+		relay_task_set_rest(s->tx.task, PH__OUTCOME__OUTCOME_DEFERRED,
 		    "4.4.2 connection closed during the transaction");
-		relay_task_done(s->task);
-		s->task = NULL;
+		relay_task_done(relay_tx_take(&s->tx));
 	}
 	relay_dest_session_gone(s->dest, s, error);
 	event_base_once(s->relay->base, -1, EV_TIMEOUT, session_on_free, s, &now);
@@ -225,10 +223,9 @@ static void session_next_addr(struct relay_session *s, const char *why)
 /* session_lost - the connection died while a task was on it */
 static void session_lost(struct relay_session *s, const char *why)
 {
-	struct relay_task *t = s->task;
+	struct relay_task *t = relay_tx_take(&s->tx);
 
 	log_info("relay %s: %s", relay_dest_name(s->dest), why);
-	s->task = NULL;
 	if (t && s->state != SESSION_DOT && t->requeues < SESSION_MAX_REQUEUES) {
 		relay_dest_requeue(s->dest, t);
 	} else if (t) {
@@ -279,7 +276,7 @@ static void session_failed(struct relay_session *s, const char *why)
 	snprintf(buf, sizeof(buf), "4.4.1 %s", why);
 	if (!s->established)
 		session_next_addr(s, buf);
-	else if (s->task)
+	else if (s->tx.task)
 		session_lost(s, buf);
 	else
 		session_close(s, NULL);
@@ -321,91 +318,16 @@ static void session_on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* ---- transactions ---- */
+/* ---- transactions (relay_tx.c) ---- */
 
-/* tx_send_rcpt - RCPT TO for list entry K */
-static void tx_send_rcpt(struct relay_session *s, size_t k)
+/* session_tx_end - the transaction is over: report it; RSET after a
+ * failure, close after 421 */
+static void session_tx_end(struct relay_session *s, bool ok)
 {
-	session_send(s, "RCPT TO:<%s>", s->task->rcpts[s->list[k]].address);
-}
+	int code = s->tx.code;
 
-/* tx_start - begin a transaction for T on this idle connection */
-static void tx_start(struct relay_session *s, struct relay_task *t)
-{
-	const struct relay_addr *a = session_addr(s);
-	size_t i, k;
-
-	s->task = t;
-	snprintf(t->remote_host, sizeof(t->remote_host), "%s (%s)", a->host, a->ip);
-	snprintf(t->tls_version, sizeof(t->tls_version), "%s", s->tls_version);
-	snprintf(t->tls_cipher, sizeof(t->tls_cipher), "%s", s->tls_cipher);
-	free(s->list);
-	s->list = calloc(t->n, sizeof(*s->list));
-	s->nlist = s->rcpt_idx = s->naccepted = 0;
-	s->mail_failed = false;
-	for (i = 0; s->list && i < t->n; i++) {
-		t->rcpts[i].accepted = false;
-		if (t->rcpts[i].outcome == PH__OUTCOME__OUTCOME_UNSPECIFIED)
-			s->list[s->nlist++] = i;
-	}
-	if (s->nlist == 0) {
-		s->task = NULL;
-		relay_task_done(t);
-		session_ready(s);
-		return;
-	}
-	session_send(s, "MAIL FROM:<%s>%s", t->t->mail_from,
-	    (s->caps & RELAY_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
-	if (s->caps & RELAY_CAP_PIPELINING)
-		for (k = 0; k < s->nlist; k++)
-			tx_send_rcpt(s, k);
-	session_enter(s, SESSION_MAIL);
-}
-
-/* tx_set_accepted - the final outcome of every accepted recipient */
-static void tx_set_accepted(struct relay_session *s, int code, const char *text)
-{
-	size_t k;
-
-	for (k = 0; k < s->nlist; k++)
-		if (s->task->rcpts[s->list[k]].accepted)
-			relay_task_set(s->task, s->list[k], relay_reply_outcome(code),
-			    text);
-}
-
-/* tx_feedback - tell the destination whether the server answered: some
- * recipient delivered or failed (a success), or MAIL FROM got 4xx or the
- * server said 421 (a failed attempt); a 4xx only to RCPT or the data is
- * about this message (greylisting, a full mailbox) and says nothing */
-static void tx_feedback(struct relay_session *s, int code)
-{
-	const struct relay_rcpt *rc;
-	const char *why = NULL;
-	size_t k;
-
-	for (k = 0; k < s->nlist; k++) {
-		rc = &s->task->rcpts[s->list[k]];
-		if (rc->outcome == PH__OUTCOME__OUTCOME_DELIVERED ||
-		    rc->outcome == PH__OUTCOME__OUTCOME_FAILED) {
-			relay_dest_feedback(s->dest, true, NULL);
-			return;
-		}
-		if (!why)
-			why = rc->reply;
-	}
-	if (code == 421 || s->mail_failed)
-		relay_dest_feedback(s->dest, false, why);
-}
-
-/* tx_end - report the task; RSET after a failure, close after 421 */
-static void tx_end(struct relay_session *s, bool ok, int code)
-{
-	struct relay_task *t = s->task;
-
-	tx_feedback(s, code);
-	s->task = NULL;
+	relay_tx_finish(&s->tx, s->dest);
 	s->messages++;
-	relay_task_done(t);
 	if (code == 421) {
 		session_close(s, NULL);
 	} else if (!ok) {
@@ -416,85 +338,45 @@ static void tx_end(struct relay_session *s, bool ok, int code)
 	}
 }
 
-/* tx_on_mail - the MAIL FROM reply */
-static void tx_on_mail(struct relay_session *s, const struct relay_reply *r,
-    const char *text)
+/* session_tx_step - what the transaction asked for */
+static void session_tx_step(struct relay_session *s, enum relay_tx_step step)
 {
-	if (r->code / 100 != 2) {
-		s->mail_failed = true;
-		relay_task_set_rest(s->task, relay_reply_outcome(r->code), text);
-	}
-	if (s->caps & RELAY_CAP_PIPELINING && r->code != 421) {
+	switch (step) {
+	case RELAY_TX_MAIL:
+		session_enter(s, SESSION_MAIL);
+		break;
+	case RELAY_TX_RCPT:
 		session_enter(s, SESSION_RCPT);
-	} else if (s->mail_failed) {
-		tx_end(s, false, r->code);
-	} else {
-		tx_send_rcpt(s, 0);
-		session_enter(s, SESSION_RCPT);
-	}
-}
-
-/* tx_on_rcpt - one RCPT TO reply, in order */
-static void tx_on_rcpt(struct relay_session *s, const struct relay_reply *r,
-    const char *text)
-{
-	size_t i = s->list[s->rcpt_idx++];
-
-	if (!s->mail_failed && r->code / 100 == 2) {
-		s->task->rcpts[i].accepted = true;
-		s->naccepted++;
-	} else if (!s->mail_failed) {
-		relay_task_set(s->task, i, relay_reply_outcome(r->code), text);
-	}
-	if (r->code == 421) {
-		relay_task_set_rest(s->task, PH__OUTCOME__OUTCOME_DEFERRED, text);
-		tx_end(s, false, 421);
-	} else if (s->rcpt_idx < s->nlist) {
-		if (!(s->caps & RELAY_CAP_PIPELINING))
-			tx_send_rcpt(s, s->rcpt_idx);
-		session_enter(s, SESSION_RCPT);
-	} else if (s->mail_failed || s->naccepted == 0) {
-		tx_end(s, false, r->code);
-	} else {
-		session_send(s, "DATA");
+		break;
+	case RELAY_TX_DATA:
 		session_enter(s, SESSION_DATA);
-	}
-}
-
-/* body_free - evbuffer cleanup for the stuffed body */
-static void body_free(const void *data, size_t len, void *arg)
-{
-	free((void *)data);
-}
-
-/* tx_on_data - the DATA reply: 354 sends the body */
-static void tx_on_data(struct relay_session *s, const struct relay_reply *r,
-    const char *text)
-{
-	const ProtobufCBinaryData *b = &s->task->t->body;
-	size_t len;
-	char *stuffed;
-
-	if (r->code != 354) {
-		tx_set_accepted(s, r->code == 250 ? 451 : r->code, text);
-		tx_end(s, false, r->code);
-		return;
-	}
-	if (!(stuffed = relay_dot_stuff(b->data, b->len, &len))) {
+		break;
+	case RELAY_TX_DOT:
+		session_enter(s, SESSION_DOT);
+		break;
+	case RELAY_TX_EMPTY:
+		session_ready(s);
+		break;
+	case RELAY_TX_END_OK:
+	case RELAY_TX_END_FAIL:
+		session_tx_end(s, step == RELAY_TX_END_OK);
+		break;
+	case RELAY_TX_NOMEM:
 		session_lost(s, "4.3.0 out of memory");
-		return;
+		break;
 	}
-	evbuffer_add_reference(bufferevent_get_output(s->bev), stuffed, len,
-	    body_free, NULL);
-	session_enter(s, SESSION_DOT);
 }
 
-/* tx_on_dot - the final reply decides for every accepted recipient */
-static void tx_on_dot(struct relay_session *s, const struct relay_reply *r,
-    const char *text)
+/* session_tx_start - begin a transaction for T on this idle connection */
+static void session_tx_start(struct relay_session *s, struct relay_task *t)
 {
-	tx_set_accepted(s, r->code, text);
-	tx_end(s, r->code / 100 == 2, r->code);
+	const struct relay_addr *a = session_addr(s);
+
+	snprintf(t->remote_host, sizeof(t->remote_host), "%s (%s)", a->host, a->ip);
+	snprintf(t->tls_version, sizeof(t->tls_version), "%s", s->tls_version);
+	snprintf(t->tls_cipher, sizeof(t->tls_cipher), "%s", s->tls_cipher);
+	session_tx_step(s, relay_tx_start(&s->tx, t, s->caps,
+	    bufferevent_get_output(s->bev)));
 }
 
 /* ---- connection set-up ---- */
@@ -521,7 +403,7 @@ static void session_ready(struct relay_session *s)
 	}
 	session_enter(s, SESSION_IDLE);
 	if ((t = relay_dest_next(s->dest)))
-		tx_start(s, t);
+		session_tx_start(s, t);
 }
 
 /* session_tls_ctx - the context for this destination's policy */
@@ -643,16 +525,16 @@ static void session_on_reply(struct relay_session *s, const struct relay_reply *
 			session_starttls_refused(s, text);
 		break;
 	case SESSION_MAIL:
-		tx_on_mail(s, r, text);
+		session_tx_step(s, relay_tx_on_mail(&s->tx, r, text, session_out(s)));
 		break;
 	case SESSION_RCPT:
-		tx_on_rcpt(s, r, text);
+		session_tx_step(s, relay_tx_on_rcpt(&s->tx, r, text, session_out(s)));
 		break;
 	case SESSION_DATA:
-		tx_on_data(s, r, text);
+		session_tx_step(s, relay_tx_on_data(&s->tx, r, text, session_out(s)));
 		break;
 	case SESSION_DOT:
-		tx_on_dot(s, r, text);
+		session_tx_step(s, relay_tx_on_dot(&s->tx, r, text));
 		break;
 	case SESSION_RSET:
 		if (r->code / 100 == 2)
@@ -753,7 +635,7 @@ struct relay_session *relay_session_new(struct relay *r, struct relay_dest *d,
 /* relay_session_idle - can take a task now */
 bool relay_session_idle(const struct relay_session *s)
 {
-	return s->state == SESSION_IDLE && !s->task && !s->retired;
+	return s->state == SESSION_IDLE && !s->tx.task && !s->retired;
 }
 
 /* relay_session_retire_unless_in - S's address is not in AS (new DNS
@@ -768,7 +650,7 @@ void relay_session_retire_unless_in(struct relay_session *s,
 		if (as->a[i].salen == a->salen && !memcmp(&as->a[i].sa, &a->sa, a->salen))
 			return;
 	s->retired = true;
-	if (s->state == SESSION_IDLE && !s->task)
+	if (s->state == SESSION_IDLE && !s->tx.task)
 		session_ready(s);
 }
 
@@ -781,17 +663,15 @@ bool relay_session_established(const struct relay_session *s)
 /* relay_session_deliver - start task T on idle S */
 void relay_session_deliver(struct relay_session *s, struct relay_task *t)
 {
-	tx_start(s, t);
+	session_tx_start(s, t);
 }
 
 /* relay_session_free - release S without telling anyone */
 void relay_session_free(struct relay_session *s)
 {
 	session_drop_bev(s);
-	if (s->task)
-		relay_task_free(s->task);
+	relay_tx_free(&s->tx);
 	event_free(s->timer);
 	relay_addrs_unref(s->addrs);
-	free(s->list);
 	free(s);
 }

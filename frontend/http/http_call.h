@@ -14,6 +14,7 @@
 struct evhttp_request;
 struct Ph__PolicyObject;
 struct httpd;
+struct http_control_res;
 struct json_t;
 
 #define HTTP_ID_MAX 200
@@ -39,6 +40,7 @@ struct http_call {
 	void (*next)(struct http_call *c);	/* the handler, once admitted */
 	/* control plane: what to do with the objects ph-control returned */
 	void (*on_objects)(struct http_call *c, struct Ph__PolicyObject **objs, size_t n);
+	const struct http_control_res *res;	/* the resource (http_control.h) */
 	void *op;			/* the operation's state */
 	void (*op_free)(void *op);
 };

@@ -192,8 +192,8 @@ static void commit_on_rate(void *arg, const struct rl_result *res)
 		commit_enqueue(c);
 		return;
 	case RL_DENIED:
-		sendlimit_message(res, msg, sizeof(msg));
-		commit_log_all(c, sendlimit_error_type(res));
+		ratelimit_message(res, msg, sizeof(msg));
+		commit_log_all(c, ratelimit_error_type(res));
 		http_reply_error(c, 400, "LimitExceeded", "%s", msg);
 		return;
 	default:
@@ -231,12 +231,13 @@ static void commit_limits(struct http_call *c)
 	struct http_commit *k = c->op;
 	const struct httpd_conf *conf = &c->hd->conf;
 	const Ph__Tenant *t = policy_tenant(c->hd->policy, c->who.tenant_id);
-	uint64_t pm = t && t->per_minute ? t->per_minute : (uint64_t)conf->default_per_minute;
-	uint64_t pd = t && t->per_day ? t->per_day : (uint64_t)conf->default_per_day;
+	const char *shard_key;
 
-	sendlimit_init(&k->sl, c->who.tenant_id, pm, pd);
-	rl_client_take(c->hd->rl, c->who.tenant_id, k->sl.limitp, SENDLIMIT_N,
-	    sendlimit_cost(k->ndeliver, evbuffer_get_length(k->msg)), commit_on_rate, c);
+	shard_key = ratelimit_tenant(&k->sl, c->who.tenant_id, t ? t->per_minute : 0,
+	    t ? t->per_day : 0, (uint64_t)conf->default_per_minute,
+	    (uint64_t)conf->default_per_day);
+	rl_client_take(c->hd->rl, shard_key, k->sl.limitp, RATELIMIT_SEND_N,
+	    ratelimit_cost(k->ndeliver, evbuffer_get_length(k->msg)), commit_on_rate, c);
 }
 
 /* http_commit_start - byte limit, suppressions, then the ratelimiter */

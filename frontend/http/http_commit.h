@@ -12,7 +12,7 @@
 
 #include "addr.h"
 #include "queue.pb-c.h"
-#include "sendlimit.h"
+#include "ratelimit.h"
 
 struct http_call;
 struct json_t;
@@ -36,7 +36,7 @@ struct http_commit {
 	struct json_t *suppressed;
 	struct evbuffer *msg;			/* the RFC 5322 message */
 	uint64_t received_ms;
-	struct sendlimit sl;
+	struct ratelimit_send sl;
 	Ph__EnqueueRequest req;
 	struct json_t *keep;			/* a JSON document names point into */
 };

@@ -285,21 +285,122 @@ static const char *control_body_str(struct http_call *c, json_t *b, const char *
 	return v;
 }
 
+/* ---- the resource handlers (list, get, create reply, delete) ---- */
+
+/* res_on_list - the caller's objects of the resource in its SCOPE, filtered */
+static void res_on_list(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	const struct http_control_res *r = c->res;
+	char *scope = http_query(c, r->scope);
+	char *filter = r->filter != NULL ? http_query(c, r->filter) : NULL;
+	json_t *items;
+
+	if (scope == NULL) {
+		http_missing_param(c, r->scope);
+	} else if (r->scope_tenancy && strcmp(scope, c->who.tenant_id) != 0) {
+		http_not_found(c);
+	} else {
+		items = json_array();
+		for (size_t i = 0; i < n; i++)
+			if (r->match(c, objs[i], scope, filter))
+				json_array_append_new(items, r->json(objs[i], 1));
+		http_control_page(c, items, r->wrap);
+	}
+	free(scope);
+	free(filter);
+}
+
+/* res_on_one - the object with id C->id */
+static void res_on_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	const Ph__PolicyObject *o = http_control_find(c, objs, n);
+
+	if (o != NULL)
+		http_reply_json(c, 200, c->res->json(o, 0));
+}
+
+/* res_on_delete - the object is the caller's: delete it */
+static void res_on_delete(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	if (http_control_find(c, objs, n) != NULL)
+		control_delete(c, c->res->kind);
+}
+
+/* http_control_res_list - GET the collection of R */
+void http_control_res_list(struct http_call *c, const struct http_control_res *r)
+{
+	c->res = r;
+	http_control_list(c, r->kind, res_on_list);
+}
+
+/* http_control_res_get - GET R/{id} */
+void http_control_res_get(struct http_call *c, const struct http_control_res *r)
+{
+	c->res = r;
+	http_control_list(c, r->kind, res_on_one);
+}
+
+/* http_control_res_delete - DELETE R/{id} */
+void http_control_res_delete(struct http_call *c, const struct http_control_res *r)
+{
+	c->res = r;
+	http_control_list(c, r->kind, res_on_delete);
+}
+
+/* res_on_created - the stored object */
+static void res_on_created(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	(void)n;
+	http_reply_json(c, 200, c->res->json(objs[0], 0));
+}
+
+/* control_create - PolicyPut O of R, then reply with the stored object */
+static void control_create(struct http_call *c, const struct http_control_res *r,
+    Ph__PolicyObject *o)
+{
+	c->res = r;
+	control_put(c, o, res_on_created);
+}
+
+/* control_create_body - the body's compartmentId and emailAddress (both
+ * required); the parsed body (json_decref'd by the caller), NULL when replied */
+static json_t *control_create_body(struct http_call *c, const char **comp,
+    const char **addr)
+{
+	json_t *b = control_body(c);
+
+	if (b == NULL || (*comp = control_body_str(c, b, "compartmentId")) == NULL ||
+	    (*addr = control_body_str(c, b, "emailAddress")) == NULL)
+		return NULL;
+	return b;
+}
+
 /* ---- senders ---- */
 
-/* sender_json - Sender / SenderSummary */
-static json_t *sender_json(const Ph__Sender *s)
+/* sender_json - Sender / SenderSummary (the same fields) */
+static json_t *sender_json(const Ph__PolicyObject *o, int summary)
 {
+	const Ph__Sender *s = o->sender;
+
+	(void)summary;
 	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:{}, s:{}}", "compartmentId",
 	    s->compartment_id, "emailAddress", s->address, "id", s->id, "isSpf", 0,
 	    "lifecycleState", "ACTIVE", "freeformTags", "definedTags");
 }
 
-/* sender_reply_one - the created sender */
-static void sender_reply_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+/* sender_match - in compartment COMP, with address ADDR when given */
+static int sender_match(const struct http_call *c, const Ph__PolicyObject *o,
+    const char *comp, const char *addr)
 {
-	http_reply_json(c, 200, sender_json(objs[0]->sender));
+	(void)c;
+	return strcmp(o->sender->compartment_id, comp) == 0 &&
+	    (addr == NULL || strcasecmp(addr, o->sender->address) == 0);
 }
+
+static const struct http_control_res senders = {
+	.kind = "sender", .scope = "compartmentId", .filter = "emailAddress",
+	.match = sender_match, .json = sender_json,
+};
 
 /* user_may_use - the caller's user may use compartment CID */
 static int user_may_use(struct http_call *c, const char *cid)
@@ -317,11 +418,10 @@ void http_control_sender_create(struct http_call *c)
 {
 	Ph__Sender s = PH__SENDER__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
-	json_t *b = control_body(c);
 	const char *comp, *addr;
+	json_t *b = control_create_body(c, &comp, &addr);
 
-	if (b == NULL || (comp = control_body_str(c, b, "compartmentId")) == NULL ||
-	    (addr = control_body_str(c, b, "emailAddress")) == NULL)
+	if (b == NULL)
 		return;
 	if (!user_may_use(c, comp)) {
 		json_decref(b);
@@ -333,68 +433,31 @@ void http_control_sender_create(struct http_call *c)
 	s.address = (char *)addr;
 	o.obj_case = PH__POLICY_OBJECT__OBJ_SENDER;
 	o.sender = &s;
-	control_put(c, &o, sender_reply_one);
+	control_create(c, &senders, &o);
 	json_decref(b);
-}
-
-/* sender_list_reply - the compartment's senders, filtered */
-static void sender_list_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	char *comp = http_query(c, "compartmentId"), *addr = http_query(c, "emailAddress");
-	json_t *items = json_array();
-
-	for (size_t i = 0; comp != NULL && i < n; i++) {
-		const Ph__Sender *s = objs[i]->sender;
-		if (strcmp(s->compartment_id, comp) == 0 &&
-		    (addr == NULL || strcasecmp(addr, s->address) == 0))
-			json_array_append_new(items, sender_json(s));
-	}
-	if (comp == NULL) {
-		json_decref(items);
-		http_missing_param(c, "compartmentId");
-	} else {
-		http_control_page(c, items, 0);
-	}
-	free(comp);
-	free(addr);
 }
 
 void http_control_sender_list(struct http_call *c)
 {
-	http_control_list(c, "sender", sender_list_reply);
-}
-
-/* sender_get_reply - one sender by id */
-static void sender_get_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	const Ph__PolicyObject *o = http_control_find(c, objs, n);
-
-	if (o != NULL)
-		http_reply_json(c, 200, sender_json(o->sender));
+	http_control_res_list(c, &senders);
 }
 
 void http_control_sender_get(struct http_call *c)
 {
-	http_control_list(c, "sender", sender_get_reply);
-}
-
-/* sender_delete_found - the sender is the caller's: delete it */
-static void sender_delete_found(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	if (http_control_find(c, objs, n) != NULL)
-		control_delete(c, "sender");
+	http_control_res_get(c, &senders);
 }
 
 void http_control_sender_delete(struct http_call *c)
 {
-	http_control_list(c, "sender", sender_delete_found);
+	http_control_res_delete(c, &senders);
 }
 
 /* ---- suppressions ---- */
 
 /* suppression_json - Suppression (SUMMARY: SuppressionSummary fields only) */
-static json_t *suppression_json(const Ph__Suppression *x, int summary)
+static json_t *suppression_json(const Ph__PolicyObject *so, int summary)
 {
+	const Ph__Suppression *x = so->suppression;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o}", "compartmentId", x->tenant_id,
 	    "emailAddress", x->address, "id", x->id, "reason", x->reason,
 	    "timeCreated", http_time(x->time_created_ms));
@@ -406,21 +469,29 @@ static json_t *suppression_json(const Ph__Suppression *x, int summary)
 	return o;
 }
 
-static void suppression_reply_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+/* suppression_match - with address ADDR when given (the scope is the tenancy) */
+static int suppression_match(const struct http_call *c, const Ph__PolicyObject *o,
+    const char *comp, const char *addr)
 {
-	http_reply_json(c, 200, suppression_json(objs[0]->suppression, 0));
+	(void)c;
+	(void)comp;
+	return addr == NULL || strcasecmp(addr, o->suppression->address) == 0;
 }
+
+static const struct http_control_res suppressions = {
+	.kind = "suppression", .scope = "compartmentId", .filter = "emailAddress",
+	.scope_tenancy = 1, .match = suppression_match, .json = suppression_json,
+};
 
 /* http_control_suppression_create - POST /suppressions */
 void http_control_suppression_create(struct http_call *c)
 {
 	Ph__Suppression x = PH__SUPPRESSION__INIT;
 	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
-	json_t *b = control_body(c);
 	const char *comp, *addr;
+	json_t *b = control_create_body(c, &comp, &addr);
 
-	if (b == NULL || (comp = control_body_str(c, b, "compartmentId")) == NULL ||
-	    (addr = control_body_str(c, b, "emailAddress")) == NULL)
+	if (b == NULL)
 		return;
 	if (strcmp(comp, c->who.tenant_id) != 0) {
 		json_decref(b);
@@ -432,59 +503,21 @@ void http_control_suppression_create(struct http_call *c)
 	x.reason = "MANUAL";
 	o.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
 	o.suppression = &x;
-	control_put(c, &o, suppression_reply_one);
+	control_create(c, &suppressions, &o);
 	json_decref(b);
-}
-
-/* suppression_list_reply - the tenancy's suppressions, filtered */
-static void suppression_list_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	char *comp = http_query(c, "compartmentId"), *addr = http_query(c, "emailAddress");
-	json_t *items = json_array();
-
-	for (size_t i = 0; comp != NULL && i < n; i++) {
-		const Ph__Suppression *x = objs[i]->suppression;
-		if (addr == NULL || strcasecmp(addr, x->address) == 0)
-			json_array_append_new(items, suppression_json(x, 1));
-	}
-	if (comp == NULL) {
-		json_decref(items);
-		http_missing_param(c, "compartmentId");
-	} else if (strcmp(comp, c->who.tenant_id) != 0) {
-		json_decref(items);
-		http_not_found(c);
-	} else {
-		http_control_page(c, items, 0);
-	}
-	free(comp);
-	free(addr);
 }
 
 void http_control_suppression_list(struct http_call *c)
 {
-	http_control_list(c, "suppression", suppression_list_reply);
-}
-
-static void suppression_get_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	const Ph__PolicyObject *o = http_control_find(c, objs, n);
-
-	if (o != NULL)
-		http_reply_json(c, 200, suppression_json(o->suppression, 0));
+	http_control_res_list(c, &suppressions);
 }
 
 void http_control_suppression_get(struct http_call *c)
 {
-	http_control_list(c, "suppression", suppression_get_reply);
-}
-
-static void suppression_delete_found(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	if (http_control_find(c, objs, n) != NULL)
-		control_delete(c, "suppression");
+	http_control_res_get(c, &suppressions);
 }
 
 void http_control_suppression_delete(struct http_call *c)
 {
-	http_control_list(c, "suppression", suppression_delete_found);
+	http_control_res_delete(c, &suppressions);
 }

@@ -32,6 +32,27 @@ void http_control_configuration(struct http_call *c);
 
 /* shared by http_control.c and http_control_dom.c */
 
+/* http_control_res - one resource of the control plane: its PolicyList kind
+ * and how its list is scoped, filtered and shown */
+struct http_control_res {
+	const char *kind;
+	const char *scope;	/* the required list parameter (400 MissingParameter) */
+	const char *filter;	/* an optional list parameter, or NULL */
+	int scope_tenancy;	/* SCOPE must be the caller's tenancy (else 404) */
+	int wrap;		/* lists as {"items": [...]} (collections) */
+	/* match - O is listed for SCOPE and FILTER (NULL when absent) */
+	int (*match)(const struct http_call *c, const Ph__PolicyObject *o,
+	    const char *scope, const char *filter);
+	/* json - O in OCI's shape; SUMMARY: as a list item */
+	struct json_t *(*json)(const Ph__PolicyObject *o, int summary);
+};
+
+/* http_control_res_list / _get / _delete - GET R (paginated), GET R/{id},
+ * DELETE R/{id} within the caller's tenancy */
+void http_control_res_list(struct http_call *c, const struct http_control_res *r);
+void http_control_res_get(struct http_call *c, const struct http_control_res *r);
+void http_control_res_delete(struct http_call *c, const struct http_control_res *r);
+
 /* http_list_cb - the caller's objects of one kind (borrowed for the call) */
 typedef void (*http_list_cb)(struct http_call *c, Ph__PolicyObject **objs, size_t n);
 /* http_control_list - PolicyList of KIND in the caller's tenancy, then CB */

@@ -15,15 +15,17 @@
 #include "http_control.h"
 #include "httpd.h"
 
-/* domain_json - EmailDomain / EmailDomainSummary */
-static json_t *domain_json(const Ph__EmailDomain *d)
+/* domain_json - EmailDomain / EmailDomainSummary (the same fields) */
+static json_t *domain_json(const Ph__PolicyObject *po, int summary)
 {
+	const Ph__EmailDomain *d = po->email_domain;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:b, s:{}, s:{}}", "id", d->id,
 	    "name", d->name, "compartmentId", d->compartment_id,
 	    "lifecycleState", d->lifecycle_state[0] ? d->lifecycle_state : "ACTIVE",
 	    "timeCreated", http_time(d->time_created_ms), "isSpf", 0,
 	    "freeformTags", "definedTags");
 
+	(void)summary;
 	if (o != NULL && d->active_dkim_id[0])
 		json_object_set_new(o, "activeDkimId", json_string(d->active_dkim_id));
 	if (o != NULL && d->description[0])
@@ -31,49 +33,37 @@ static json_t *domain_json(const Ph__EmailDomain *d)
 	return o;
 }
 
-/* domain_list_reply - GET /emailDomains?compartmentId= */
-static void domain_list_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+/* domain_match - in compartment COMP (the tenancy: every one), named NAME
+ * when given */
+static int domain_match(const struct http_call *c, const Ph__PolicyObject *o,
+    const char *comp, const char *name)
 {
-	char *comp = http_query(c, "compartmentId"), *name = http_query(c, "name");
-	json_t *items = json_array();
+	const Ph__EmailDomain *d = o->email_domain;
 
-	for (size_t i = 0; comp != NULL && i < n; i++) {
-		const Ph__EmailDomain *d = objs[i]->email_domain;
-		if ((strcmp(d->compartment_id, comp) == 0 || strcmp(comp, c->who.tenant_id) == 0) &&
-		    (name == NULL || strcasecmp(name, d->name) == 0))
-			json_array_append_new(items, domain_json(d));
-	}
-	if (comp == NULL) {
-		json_decref(items);
-		http_missing_param(c, "compartmentId");
-	} else {
-		http_control_page(c, items, 1);
-	}
-	free(comp);
-	free(name);
+	return (strcmp(d->compartment_id, comp) == 0 || strcmp(comp, c->who.tenant_id) == 0) &&
+	    (name == NULL || strcasecmp(name, d->name) == 0);
 }
+
+/* GET /emailDomains?compartmentId=[&name=] and /emailDomains/{id} */
+static const struct http_control_res domains = {
+	.kind = "emaildomain", .scope = "compartmentId", .filter = "name", .wrap = 1,
+	.match = domain_match, .json = domain_json,
+};
 
 void http_control_domain_list(struct http_call *c)
 {
-	http_control_list(c, "emaildomain", domain_list_reply);
-}
-
-static void domain_get_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	const Ph__PolicyObject *o = http_control_find(c, objs, n);
-
-	if (o != NULL)
-		http_reply_json(c, 200, domain_json(o->email_domain));
+	http_control_res_list(c, &domains);
 }
 
 void http_control_domain_get(struct http_call *c)
 {
-	http_control_list(c, "emaildomain", domain_get_reply);
+	http_control_res_get(c, &domains);
 }
 
-/* dkim_json - Dkim / DkimSummary */
-static json_t *dkim_json(const Ph__DkimKey *k)
+/* dkim_json - Dkim / DkimSummary (the same fields) */
+static json_t *dkim_json(const Ph__PolicyObject *po, int summary)
 {
+	const Ph__DkimKey *k = po->dkim_key;
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:b, s:{}, s:{}}",
 	    "id", k->id, "name", k->selector, "emailDomainId", k->email_domain_id,
 	    "lifecycleState", k->lifecycle_state[0] ? k->lifecycle_state : "CREATING",
@@ -82,6 +72,7 @@ static json_t *dkim_json(const Ph__DkimKey *k)
 	    "txtRecordValue", k->txt_record_value, "isImported", 0,
 	    "freeformTags", "definedTags");
 
+	(void)summary;
 	if (o != NULL && k->check_detail[0])
 		json_object_set_new(o, "lifecycleDetails", json_string(k->check_detail));
 	if (o != NULL && k->description[0])
@@ -89,40 +80,29 @@ static json_t *dkim_json(const Ph__DkimKey *k)
 	return o;
 }
 
-/* dkim_list_reply - GET /dkims?emailDomainId= */
-static void dkim_list_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+/* dkim_match - a key of email domain DOM */
+static int dkim_match(const struct http_call *c, const Ph__PolicyObject *o,
+    const char *dom, const char *unused)
 {
-	char *dom = http_query(c, "emailDomainId");
-	json_t *items = json_array();
-
-	for (size_t i = 0; dom != NULL && i < n; i++)
-		if (strcmp(objs[i]->dkim_key->email_domain_id, dom) == 0)
-			json_array_append_new(items, dkim_json(objs[i]->dkim_key));
-	if (dom == NULL) {
-		json_decref(items);
-		http_missing_param(c, "emailDomainId");
-	} else {
-		http_control_page(c, items, 1);
-	}
-	free(dom);
+	(void)c;
+	(void)unused;
+	return strcmp(o->dkim_key->email_domain_id, dom) == 0;
 }
+
+/* GET /dkims?emailDomainId= and /dkims/{id} */
+static const struct http_control_res dkims = {
+	.kind = "dkim", .scope = "emailDomainId", .wrap = 1,
+	.match = dkim_match, .json = dkim_json,
+};
 
 void http_control_dkim_list(struct http_call *c)
 {
-	http_control_list(c, "dkim", dkim_list_reply);
-}
-
-static void dkim_get_reply(struct http_call *c, Ph__PolicyObject **objs, size_t n)
-{
-	const Ph__PolicyObject *o = http_control_find(c, objs, n);
-
-	if (o != NULL)
-		http_reply_json(c, 200, dkim_json(o->dkim_key));
+	http_control_res_list(c, &dkims);
 }
 
 void http_control_dkim_get(struct http_call *c)
 {
-	http_control_list(c, "dkim", dkim_get_reply);
+	http_control_res_get(c, &dkims);
 }
 
 /* http_control_configuration - GET /configuration?compartmentId=<tenancy> */

@@ -5,9 +5,10 @@
  * path with another method 405 MethodNotAllowed. Until the policy replica has
  * its first snapshot nobody can be authenticated: 500 (the SDKs retry 5xx).
  * The request-rate key is the caller's user ("client:<user ocid>"); when the
- * ratelimiter does not answer, the request goes on (our documented choice:
- * the per-client rate protects the service, the sending limits are checked
- * again, strictly, at commit).
+ * ratelimiter does not answer, the request goes on unless [ratelimit]
+ * http_fail_open is "no" (ratelimit_pass, RATELIMIT_HTTP: the per-client rate
+ * protects the service, the sending limits are checked again, strictly, at
+ * commit).
  *
  * DIAGNOSTICS: authentication failures are logged at info with their reason.
  */
@@ -25,6 +26,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "policy.h"
+#include "ratelimit.h"
 #include "rl_client.h"
 
 struct http_route {
@@ -117,7 +119,7 @@ static void route_on_rate(void *arg, const struct rl_result *res)
 	struct http_call *c = arg;
 	char secs[32];
 
-	if (res->status == RL_DENIED) {
+	if (!ratelimit_pass(&c->hd->lc, RATELIMIT_HTTP, res)) {
 		snprintf(secs, sizeof(secs), "%llu",
 		    (unsigned long long)((res->retry_after_ms + 999) / 1000));
 		http_set_header(c, "retry-after", secs);

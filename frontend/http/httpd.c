@@ -15,7 +15,8 @@
  *   control_timeout = 5000ms
  *   http_submit_endpoint = (https://<first listen address>)
  *   smtp_submit_endpoint = (empty)
- * The certificate and key come from [tls] (tls.h).
+ * The certificate and key come from [tls] (tls.h); whether the per-client
+ * request rate fails open from [ratelimit] http_fail_open (ratelimit.h).
  *
  * DIAGNOSTICS: bad config, unusable certificate or a listen address that
  * cannot be bound is fatal.
@@ -139,7 +140,8 @@ static void httpd_setup(struct httpd *hd, struct proc *p)
 {
 	char *err = NULL;
 
-	if (config_apply(p->cfg, "httpd", httpd_config_rows(&hd->conf), &err) < 0)
+	if (config_apply(p->cfg, "httpd", httpd_config_rows(&hd->conf), &err) < 0 ||
+	    ratelimit_config(p->cfg, &hd->lc, &err) < 0)
 		fatalx("%s", err);
 	if (hd->conf.hostname && *hd->conf.hostname)
 		snprintf(hd->hostname, sizeof(hd->hostname), "%s", hd->conf.hostname);

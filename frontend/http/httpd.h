@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "ratelimit.h"
 
 struct evhttp;
 struct proc;
@@ -44,6 +45,7 @@ LIST_HEAD(http_call_list, http_call);
 
 struct httpd {
 	struct httpd_conf conf;
+	struct ratelimit_conf lc;	/* [ratelimit]: http_fail_open */
 	char hostname[256];
 	struct event_base *base;
 	struct proc *proc;

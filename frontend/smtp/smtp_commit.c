@@ -78,8 +78,8 @@ smtp_commit_on_rate(void *arg, const struct rl_result *res)
 		return;
 	case RL_DENIED:
 		memcpy(reply, "455 ", 4);
-		sendlimit_message(res, reply + 4, sizeof(reply) - 4);
-		smtp_commit_finish(s, reply, sendlimit_error_type(res));
+		ratelimit_message(res, reply + 4, sizeof(reply) - 4);
+		smtp_commit_finish(s, reply, ratelimit_error_type(res));
 		return;
 	case RL_UNAVAILABLE:
 	default:
@@ -95,12 +95,12 @@ static void
 smtp_commit_rate(struct smtp_session *s)
 {
 	const struct smtpd_conf *c = &s->sd->conf;
-	struct sendlimit sl;
+	struct ratelimit_send sl;
 	const char *shard_key;
 
 	shard_key = ratelimit_tenant(&sl, s->ident.tenant_id, s->ident.per_minute,
 	    s->ident.per_day, (uint64_t)c->default_per_minute, (uint64_t)c->default_per_day);
-	rl_client_take(s->sd->rl, shard_key, sl.limitp, SENDLIMIT_N,
+	rl_client_take(s->sd->rl, shard_key, sl.limitp, RATELIMIT_SEND_N,
 	    smtp_tx_cost(s->tx), smtp_commit_on_rate, s);
 }
 

@@ -16,11 +16,10 @@
 
 #include "clock.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
-
-#define SMTP_TX_COST_UNIT (2 * 1024 * 1024)
 
 /* smtp_tx_new - a transaction for MAIL FROM:<MAIL_FROM> */
 struct smtp_tx *
@@ -165,9 +164,7 @@ smtp_tx_request(struct smtp_tx *tx, struct smtp_session *s)
 uint64_t
 smtp_tx_cost(const struct smtp_tx *tx)
 {
-	uint64_t units = (tx->data.body->len + SMTP_TX_COST_UNIT - 1) / SMTP_TX_COST_UNIT;
-
-	return (uint64_t)tx->naccepted * (units ? units : 1);
+	return ratelimit_cost(tx->naccepted, tx->data.body->len);
 }
 
 /* smtp_tx_rcpt_reply - the reply recipient I got at RCPT */

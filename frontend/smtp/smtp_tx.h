@@ -12,13 +12,10 @@
 
 #include "addr.h"
 #include "queue.pb-c.h"
-#include "ratelimit.pb-c.h"
 #include "smtp_data.h"
 #include "smtp_header.h"
 
 struct smtp_session;
-
-#define SMTP_KEY_MAX 192
 
 enum smtp_rcpt_status { RCPT_ACCEPTED, RCPT_SUPPRESSED };
 
@@ -39,9 +36,6 @@ struct smtp_tx {
 	/* commit */
 	Ph__EnqueueRequest req;
 	char **req_rcpts;
-	Ph__RateLimit limits[2];
-	const Ph__RateLimit *limitp[2];
-	char keys[2][SMTP_KEY_MAX];
 };
 
 struct smtp_tx *smtp_tx_new(const char *mail_from);

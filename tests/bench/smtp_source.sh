@@ -7,14 +7,17 @@
 #
 # usage: tests/bench/smtp_source.sh [BUILD_DIR]
 # env:   SESSIONS (20), SIZE (1024), MSGS (20000), REPS (3), PERSIST (1: -d),
-#        PEERS ("posthaste postfix"), BENCH_NO_NETNS=1 to skip the private netns
+#        PEERS ("posthaste postfix"), BENCH_NO_NETNS=1 to skip the private netns,
+#        SIGNED=1: posthaste DKIM-signs (RSA-2048 key of source.test made ACTIVE
+#        first, its DNS records served by a dnsmasq on 127.0.0.1:$DNS_PORT),
+#        SIGNED=ed25519: the same with an Ed25519 key
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 SESSIONS=${SESSIONS:-20} SIZE=${SIZE:-1024} MSGS=${MSGS:-20000} REPS=${REPS:-3}
-PERSIST=${PERSIST:-1} PEERS=${PEERS:-"posthaste postfix"}
-PH_PORT=2535 PF_PORT=2525 SINK_PORT=2526
+PERSIST=${PERSIST:-1} PEERS=${PEERS:-"posthaste postfix"} SIGNED=${SIGNED:-0}
+PH_PORT=2535 PF_PORT=2525 SINK_PORT=2526 DNS_PORT=2553
 
 # Everything runs in a private network namespace with only lo: nothing leaves.
 if [ "${BENCH_NO_NETNS:-0}" != 1 ] && [ "${BENCH_IN_NETNS:-0}" != 1 ]; then
@@ -76,9 +79,46 @@ measure() {
 	eval "RESULT_$name=\"$(median "${acc[@]}") $(median "${e2e[@]}")\""
 }
 
+# json FIELD: FIELD of the JSON object on stdin
+json() { /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+# dkim_activate CONF: a key for source.test, its CNAME and TXT served by
+# dnsmasq, then wait until the DNS checker made it ACTIVE
+dkim_activate() {
+	local phctl=("$BUILD/bin/phctl" --config "$1" --json) k id txt name value state
+	local keyopt=()
+	"${phctl[@]}" domain add default source.test >/dev/null || return 1
+	if [ "$SIGNED" = ed25519 ]; then
+		openssl genpkey -algorithm ed25519 -out "$WORK/ed25519.pem" || return 1
+		keyopt=(--key-file "$WORK/ed25519.pem")
+	fi
+	k=$("${phctl[@]}" dkim add source.test s1 "${keyopt[@]}") || return 1
+	id=$(json id <<<"$k") name=$(json cname_record_name <<<"$k")
+	value=$(json cname_record_value <<<"$k") txt=$(json txt_record_value <<<"$k")
+	# dnsmasq takes a TXT as strings of at most 255 bytes
+	printf 'cname=%s,%s\ntxt-record=%s' "$name" "$value" "$value" >"$WORK/dnsmasq.conf"
+	while [ -n "$txt" ]; do printf ',"%s"' "${txt:0:255}"; txt=${txt:255}; done >>"$WORK/dnsmasq.conf"
+	echo >>"$WORK/dnsmasq.conf"
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --no-poll --bind-interfaces \
+	    --listen-address=127.0.0.1 --port=$DNS_PORT --conf-file="$WORK/dnsmasq.conf" \
+	    --user= --pid-file= >"$WORK/dnsmasq.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 300); do
+		state=$("${phctl[@]}" dkim show "$id" | json lifecycle_state)
+		[ "$state" = ACTIVE ] && { echo "DKIM key $id ACTIVE (s1._domainkey.source.test)"; return 0; }
+		sleep 0.1
+	done
+	echo "DKIM key $id still $state" >&2
+	return 1
+}
+
 run_posthaste() {
-	local dd=$WORK/ph
+	local dd=$WORK/ph dkim_conf=
 	mkdir -p "$dd"
+	[ "$SIGNED" != 0 ] && dkim_conf="[dkim]
+check_interval = 1s
+dns_servers = 127.0.0.1:$DNS_PORT
+dns_timeout = 500ms"
 	cat >"$dd/posthaste.conf" <<CONF
 [global]
 data_dir = $dd/var
@@ -92,6 +132,7 @@ default_per_minute = 1000000000
 default_per_day = 1000000000
 [relay]
 routes = *.test=127.0.0.1:$SINK_PORT
+$dkim_conf
 CONF
 	"$BUILD/bin/posthaste" run --config "$dd/posthaste.conf" >"$dd/posthaste.log" 2>&1 &
 	local sup=$!
@@ -101,9 +142,15 @@ CONF
 	# trusted-network clients send as the tenant "default" from approved senders only
 	"$BUILD/bin/phctl" --config "$dd/posthaste.conf" sender add default bench@source.test >/dev/null ||
 	    { echo "phctl sender add failed" >&2; return 1; }
+	[ "$SIGNED" != 0 ] && { dkim_activate "$dd/posthaste.conf" || return 1; }
 	sleep 1
-	echo "posthaste ($BUILD, $(grep -c . <<<"$(ls "$dd/var/run/"*.pid)") processes)"
+	echo "posthaste ($BUILD, $(grep -c . <<<"$(ls "$dd/var/run/"*.pid)") processes$(
+	    [ "$SIGNED" != 0 ] && echo ", DKIM-signed"))"
 	measure $PH_PORT posthaste
+	# the header log names the selector of what was signed
+	[ "$SIGNED" != 0 ] && echo "  last message's dkim_selector: $("$BUILD/bin/phctl" --config \
+	    "$dd/posthaste.conf" --json log --sender bench@source.test --limit 1 |
+	    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("dkim_selector"))')"
 	kill -TERM $sup; wait $sup 2>/dev/null
 }
 
@@ -136,7 +183,8 @@ run_postfix() {
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
-echo "run: smtp-source -s $SESSIONS -m $MSGS -l $SIZE $( [ "$PERSIST" = 1 ] && echo -d), $REPS runs each, medians; $(date -u +%FT%TZ)"
+echo "run: $(case $SIGNED in 1) echo "posthaste DKIM-signing (rsa-sha256, 2048 bits), ";;
+    ed25519) echo "posthaste DKIM-signing (ed25519-sha256), ";; esac)smtp-source -s $SESSIONS -m $MSGS -l $SIZE $( [ "$PERSIST" = 1 ] && echo -d), $REPS runs each, medians; $(date -u +%FT%TZ)"
 for p in $PEERS; do "run_$p"; done
 echo
 printf '%-10s %12s %12s\n' MTA "accept/s" "e2e/s"

@@ -521,13 +521,7 @@ class PySink:
         wait_port(self.port)
 
     def messages(self):
-        out = []
-        for path in sorted(glob.glob(os.path.join(self.dir, "msg-*.json"))):
-            with open(path) as f:
-                m = json.load(f)
-            m["data"] = m["data"].encode("latin-1")
-            out.append(m)
-        return out
+        return _sink_messages(self.dir)
 
     def rcpt_log(self):
         path = os.path.join(self.dir, "rcpt.log")
@@ -652,13 +646,7 @@ class PeerSink:
             return [json.loads(l) for l in f if l.strip()]
 
     def messages(self):
-        out = []
-        for path in sorted(glob.glob(os.path.join(self.dir, "msg-*.json"))):
-            with open(path) as f:
-                m = json.load(f)
-            m["data"] = m["data"].encode("latin-1")
-            out.append(m)
-        return out
+        return _sink_messages(self.dir)
 
 
 def _peersink_main(directory, host, port, tls_mode, cert=None, key=None):
@@ -724,3 +712,15 @@ def _peersink_main(directory, host, port, tls_mode, cert=None, key=None):
 if __name__ == "__main__" and sys.argv[1:2] == ["--peersink"]:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
     _peersink_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:8])
+
+
+def _sink_messages(directory):
+    """The msg-*.json files a Python sink (PySink, PeerSink) wrote to DIRECTORY,
+    in order, "data" as bytes."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(directory, "msg-*.json"))):
+        with open(path) as f:
+            m = json.load(f)
+        m["data"] = m["data"].encode("latin-1")
+        out.append(m)
+    return out

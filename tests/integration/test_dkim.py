@@ -2,10 +2,13 @@
 """Issue 5, DKIM: email domains and keys in the policy store, the DNS check
 against a real DNS server (dnsmasq on loopback), the wrong-zone mistake
 reported with its fix, NEEDS_ATTENTION -> ACTIVE when the CNAME appears, and
-a message signed by ph-smtpd that python3-dkim verifies against the key
-published in that DNS server.
+messages signed by ph-smtpd (rsa-sha256 with a generated key, ed25519-sha256
+with an imported one) that python3-dkim verifies against the key published
+in that DNS server.
 """
+import email
 import os
+import re
 import smtplib
 import subprocess
 import uuid
@@ -141,23 +144,36 @@ def signed_message(tid):
     return m
 
 
+def send_signed(st, sink, dnsm, k):
+    """Make key K ACTIVE, send a message from DOMAIN through ph-smtpd; the
+    raw message at the sink (verified by python3-dkim) and its signature."""
+    publish_right(dnsm, k)
+    wait_state(st, k["id"], "ACTIVE", timeout=10)
+    tid = uuid.uuid4().hex
+    # the replicas follow PolicyChanged; a message right after may race it
+    wait_until(lambda: "ACTIVE" in st.log(), 10, "the key in the log")
+    with smtplib.SMTP("127.0.0.1", st.smtp_port, timeout=30) as c:
+        assert c.send_message(signed_message(tid)) == {}
+    wait_until(lambda: tid in sink.header_values("X-Test-Id"), 30, "the message at the sink")
+    raw = [m for m in sink.messages() if tid.encode() in m][0]
+    raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    sigs = [re.sub(r"\r?\n[ \t]", " ", v) for v in
+            email.message_from_bytes(raw).get_all("DKIM-Signature", [])]
+    sigs = [v for v in sigs if "s=%s;" % k["selector"] in v]
+    assert len(sigs) == 1, sigs
+    assert dkim.verify(raw, dnsfunc=resolve_txt(dnsm)), "python3-dkim does not verify"
+    # and no longer once the body changed
+    assert not dkim.verify(raw.replace(b"signed body", b"signed bodY"),
+                           dnsfunc=resolve_txt(dnsm)), "a changed body verifies"
+    return tid, sigs[0]
+
+
 def test_signed_message_verifies():
     def body(st, sink, dnsm):
         st.phctl("sender", "add", "default", "@" + DOMAIN)
         d, k = add_key(st, "sel1")
-        publish_right(dnsm, k)
-        wait_state(st, k["id"], "ACTIVE", timeout=10)
-        tid = uuid.uuid4().hex
-        # the replicas follow PolicyChanged; a message right after may race it
-        wait_until(lambda: "ACTIVE" in st.log(), 10, "the key in the log")
-        with smtplib.SMTP("127.0.0.1", st.smtp_port, timeout=30) as c:
-            assert c.send_message(signed_message(tid)) == {}
-        wait_until(lambda: tid in sink.header_values("X-Test-Id"), 30, "the message at the sink")
-        raw = [m for m in sink.messages() if tid.encode() in m][0]
-        sigs = [v for v in sink.header_values("DKIM-Signature") if "s=sel1" in v]
-        assert sigs, "no DKIM-Signature with s=sel1"
-        assert dkim.verify(raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
-                           dnsfunc=resolve_txt(dnsm)), "python3-dkim does not verify"
+        tid, sig = send_signed(st, sink, dnsm, k)
+        assert "a=rsa-sha256;" in sig and "c=relaxed/relaxed;" in sig, sig
         st.wait_drained(30)
         # the header log keeps the selector used (JSON field names of phctl log)
         recs = st.phctl("log", "--sender", "alice@" + DOMAIN)
@@ -167,6 +183,21 @@ def test_signed_message_verifies():
             if tid in str(r) and "dkimSelector" in str(r):
                 assert "sel1" in str(r), r
     with_dkim_stack("dkim-sign", body)
+
+
+def test_ed25519_signed_message_verifies():
+    def body(st, sink, dnsm):
+        st.phctl("sender", "add", "default", "@" + DOMAIN)
+        st.phctl("domain", "add", "default", DOMAIN)
+        pem = "/tmp/dkim-test-ed-%s.pem" % uuid.uuid4().hex
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", pem], check=True)
+        try:
+            k = st.phctl("dkim", "add", DOMAIN, "ed1", "--key-file", pem)
+        finally:
+            os.unlink(pem)
+        tid, sig = send_signed(st, sink, dnsm, k)
+        assert "a=ed25519-sha256;" in sig and "c=relaxed/relaxed;" in sig, sig
+    with_dkim_stack("dkim-sign-ed", body)
 
 
 def test_imported_ed25519_and_rsa_keys():
@@ -189,4 +220,5 @@ def test_imported_ed25519_and_rsa_keys():
 
 if __name__ == "__main__":
     run_tests([test_records_and_needs_attention, test_wrong_zone_reported_then_active,
-               test_signed_message_verifies, test_imported_ed25519_and_rsa_keys])
+               test_signed_message_verifies, test_ed25519_signed_message_verifies,
+               test_imported_ed25519_and_rsa_keys])

@@ -349,6 +349,15 @@ def tls_session(st):
     return c
 
 
+def assert_replies(c, lines, want, close=True):
+    """each of LINES is answered exactly WANT; then C is closed (CLOSE)"""
+    for line in lines:
+        r = c.cmd(line)
+        assert r == want, (line, r)
+    if close:
+        c.close()
+
+
 def test_501_not_base64():
     c = tls_session(main())
     r = c.cmd("AUTH PLAIN not*base64")
@@ -360,44 +369,35 @@ def test_501_not_base64():
 
 
 def test_501_no_nul():
-    c = tls_session(main())
-    r = c.cmd("AUTH PLAIN " + b64("userpassword"))
-    assert r == "501 Invalid command argument, does not contain NUL", r
-    c.close()
+    assert_replies(tls_session(main()), ["AUTH PLAIN " + b64("userpassword")],
+                   "501 Invalid command argument, does not contain NUL")
 
 
 def test_501_no_second_nul():
-    c = tls_session(main())
-    r = c.cmd("AUTH PLAIN " + b64("user\0password"))
-    assert r == "501 Invalid command argument, does not contain the second NUL", r
-    c.close()
+    assert_replies(tls_session(main()), ["AUTH PLAIN " + b64("user\0password")],
+                   "501 Invalid command argument, does not contain the second NUL")
 
 
 def test_504_method_not_supported():
-    c = tls_session(main())
-    for mech in ("CRAM-MD5", "XOAUTH2 dG9rZW4=", "DIGEST-MD5", "GSSAPI"):
-        r = c.cmd("AUTH " + mech)
-        assert r == "504 Method not supported", (mech, r)
-    c.close()
+    assert_replies(tls_session(main()),
+                   ["AUTH " + m for m in ("CRAM-MD5", "XOAUTH2 dG9rZW4=", "DIGEST-MD5", "GSSAPI")],
+                   "504 Method not supported")
 
 
 def test_504_auth_mechanism_mismatch():
-    c = tls_session(main())
-    for line in ("AUTH", "AUTH  ", "AUTH PL@IN", "AUTH PLAIN a b", "AUTH <junk>"):
-        r = c.cmd(line)
-        assert r == "504 AUTH mechanism mismatch", (line, r)
-    c.close()
+    assert_replies(tls_session(main()),
+                   ("AUTH", "AUTH  ", "AUTH PL@IN", "AUTH PLAIN a b", "AUTH <junk>"),
+                   "504 AUTH mechanism mismatch")
 
 
 def test_535_credentials_invalid():
     st = main()
     c = tls_session(st)
-    r = c.cmd("AUTH PLAIN " + plain(st.cred["username"], "wrong-password"))
-    assert r == "535 Authentication credentials invalid", r
-    r = c.cmd("AUTH PLAIN " + plain("ocid1.user.oc1..nobody@ocid1.tenancy.oc1..x", "pw"))
-    assert r == "535 Authentication credentials invalid", r
-    r = c.cmd("AUTH PLAIN " + plain(st.cred["username"], st.cred["password"], "someone-else"))
-    assert r == "535 Authentication credentials invalid", r
+    assert_replies(c, ["AUTH PLAIN " + plain(st.cred["username"], "wrong-password"),
+                       "AUTH PLAIN " + plain("ocid1.user.oc1..nobody@ocid1.tenancy.oc1..x", "pw"),
+                       "AUTH PLAIN " + plain(st.cred["username"], st.cred["password"],
+                                             "someone-else")],
+                   "535 Authentication credentials invalid", close=False)
     assert c.cmd("AUTH LOGIN") == "334 VXNlcm5hbWU6"
     assert c.cmd(b64(st.cred["username"])) == "334 UGFzc3dvcmQ6"
     assert c.cmd(b64("nope")) == "535 Authentication credentials invalid"
@@ -409,10 +409,8 @@ def test_535_credentials_invalid():
 def test_535_authentication_required():
     st = main()
     c = tls_session(st)     # the submission port trusts nobody, not even 127.0.0.1
-    for line in ("MAIL FROM:<%s>" % SENDER, "RCPT TO:<bob@dest.test>", "DATA"):
-        r = c.cmd(line)
-        assert r == "535 Authentication required", (line, r)
-    c.close()
+    assert_replies(c, ("MAIL FROM:<%s>" % SENDER, "RCPT TO:<bob@dest.test>", "DATA"),
+                   "535 Authentication required")
 
 
 def test_535_authorization_failed():

@@ -30,7 +30,7 @@ static struct ph_config *load_text(const char *text)
 
 static void test_tenant_own_limits_and_defaults(void **state)
 {
-	struct sendlimit sl;
+	struct ratelimit_send sl;
 	const char *shard = ratelimit_tenant(&sl, "t1", 10, 0, 18000, 50000);
 
 	assert_string_equal(shard, "t1");

@@ -15,6 +15,7 @@
 
 #include "policy.h"
 #include "queue_client.h"
+#include "ratelimit.h"
 #include "rl_client.h"
 #include "smtp_auth.h"
 #include "smtp_session.h"
@@ -29,7 +30,7 @@ static struct {
 	rl_cb rl_cb;
 	void *rl_arg;
 	uint64_t rl_cost;
-	char rl_key0[SMTP_KEY_MAX];
+	char rl_key0[RATELIMIT_KEY_MAX];
 	uint64_t rl_limit0;
 	struct rl_result rl_result;	/* what the fake ratelimiter answers */
 	int authfail;			/* "authfail:<ip>" failures counted */
