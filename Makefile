@@ -1,6 +1,8 @@
 # posthaste - the two quick-start commands and a few helpers.
 #   make run     install missing packages, build, start the whole stack (foreground)
 #   make test    install missing packages, build with ASan+UBSan, run every test
+#                (unit + integration, then the libFuzzer targets for 60 s each)
+#   make check   the same without the fuzzers
 #   make bench   release build, then the smtp-source benchmark beside Postfix
 #   make fuzz    clang build with libFuzzer + ASan/UBSan, each fuzz target for 60 s
 BUILD      ?= build
@@ -9,7 +11,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CONFIG     ?=
 
-.PHONY: all deps build run test test-build fuzz bench clean
+.PHONY: all deps build run test check test-build fuzz bench clean
 
 all: build
 
@@ -27,7 +29,10 @@ test-build: deps
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DPH_SANITIZE=ON
 	cmake --build $(TEST_BUILD) -j$(JOBS)
 
-test: test-build
+# every test: unit and integration under ASan+UBSan, then each fuzzer for 60 s
+test: check fuzz
+
+check: test-build
 	cd $(TEST_BUILD) && ctest --output-on-failure -j2 --timeout 600
 
 fuzz: deps
