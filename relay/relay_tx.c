@@ -2,8 +2,10 @@
  * relay_tx - the MAIL / RCPT... / DATA sequencing of ph-relay's SMTP client
  * (see relay_tx.h).
  *
- * With PIPELINING, MAIL and every RCPT go out in one write and the replies
- * are matched in order. Per recipient: a 2xx RCPT waits for the final reply
+ * With PIPELINING, MAIL, every RCPT and DATA go out in one write (RFC 2920
+ * lets DATA end a group) and the replies are matched in order: one round
+ * trip and one write fewer per message. When no recipient was accepted the
+ * DATA reply is an error; a server that answers 354 anyway gets "." alone. Per recipient: a 2xx RCPT waits for the final reply
  * after the dot; 4xx -> deferred, 5xx -> failed. A 421 at any point defers
  * what is left and ends the transaction (the session then closes).
  *
@@ -57,7 +59,7 @@ enum relay_tx_step relay_tx_start(struct relay_tx *tx, struct relay_task *t,
 	free(tx->list);
 	tx->list = calloc(t->n, sizeof(*tx->list));
 	tx->nlist = tx->rcpt_idx = tx->naccepted = 0;
-	tx->mail_failed = false;
+	tx->mail_failed = tx->empty_dot = false;
 	for (i = 0; tx->list && i < t->n; i++) {
 		t->rcpts[i].accepted = false;
 		if (t->rcpts[i].outcome == PH__OUTCOME__OUTCOME_UNSPECIFIED)
@@ -70,9 +72,11 @@ enum relay_tx_step relay_tx_start(struct relay_tx *tx, struct relay_task *t,
 	}
 	relay_tx_cmd(out, "MAIL FROM:<%s>%s", t->t->mail_from,
 	    (caps & RELAY_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
-	if (caps & RELAY_CAP_PIPELINING)
+	if (caps & RELAY_CAP_PIPELINING) {
 		for (k = 0; k < tx->nlist; k++)
 			tx_send_rcpt(tx, k, out);
+		relay_tx_cmd(out, "DATA");
+	}
 	return RELAY_TX_MAIL;
 }
 
@@ -155,6 +159,8 @@ enum relay_tx_step relay_tx_on_rcpt(struct relay_tx *tx, const struct relay_repl
 			tx_send_rcpt(tx, tx->rcpt_idx, out);
 		return RELAY_TX_RCPT;
 	}
+	if (tx->caps & RELAY_CAP_PIPELINING)
+		return RELAY_TX_DATA;	/* DATA went out with the group */
 	if (tx->mail_failed || tx->naccepted == 0)
 		return tx_end(tx, false, r->code);
 	relay_tx_cmd(out, "DATA");
@@ -181,6 +187,11 @@ enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct relay_repl
 		tx_set_accepted(tx, r->code == 250 ? 451 : r->code, text);
 		return tx_end(tx, false, r->code);
 	}
+	if (tx->mail_failed || tx->naccepted == 0) {
+		evbuffer_add(out, ".\r\n", 3);	/* nothing to send: end it empty */
+		tx->empty_dot = true;
+		return RELAY_TX_DOT;
+	}
 	if (!(stuffed = relay_dot_stuff(b->data, b->len, &len)))
 		return RELAY_TX_NOMEM;
 	evbuffer_add_reference(out, stuffed, len, body_free, NULL);
@@ -191,6 +202,8 @@ enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct relay_repl
 enum relay_tx_step relay_tx_on_dot(struct relay_tx *tx, const struct relay_reply *r,
     const char *text)
 {
+	if (tx->empty_dot)
+		return tx_end(tx, false, r->code);
 	tx_set_accepted(tx, r->code, text);
 	return tx_end(tx, r->code / 100 == 2, r->code);
 }

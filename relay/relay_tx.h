@@ -28,6 +28,7 @@ struct relay_tx {
 	size_t rcpt_idx;		/* next RCPT reply expected */
 	size_t naccepted;
 	bool mail_failed;
+	bool empty_dot;			/* 354 with nobody accepted: "." alone was sent */
 	int code;			/* the reply that ended it (RELAY_TX_END_*) */
 };
 
