@@ -65,6 +65,7 @@ struct relay_session {
 	char tls_cipher[64];
 	char conn_error[600];		/* why an immediate connect failed */
 	struct relay_tx tx;		/* the transaction (tx.task NULL: none) */
+	struct relay_tx next;		/* pipelined after tx's dot (next.task NULL: none) */
 	unsigned messages;
 };
 
@@ -72,6 +73,7 @@ static void session_on_read(struct bufferevent *bev, void *arg);
 static void session_on_event(struct bufferevent *bev, short what, void *arg);
 static void session_failed(struct relay_session *s, const char *why);
 static void session_ready(struct relay_session *s);
+static void session_pipeline_next(struct relay_session *s);
 
 /* session_state_name - for logs */
 static const char *session_state_name(enum session_state st)
@@ -187,6 +189,22 @@ static void session_on_free(evutil_socket_t fd, short what, void *arg)
 	relay_session_free(arg);
 }
 
+/* session_give_back - T's connection died: T goes back to its destination
+ * queue unless its body was out (SENT) or it came back too often; then it
+ * is deferred with WHY */
+static void session_give_back(struct relay_session *s, struct relay_task *t,
+    bool sent, const char *why)
+{
+	if (t == NULL)
+		return;
+	if (!sent && t->requeues < SESSION_MAX_REQUEUES) {
+		relay_dest_requeue(s->dest, t);
+		return;
+	}
+	relay_task_set_rest(t, PH__OUTCOME__OUTCOME_DEFERRED, why);
+	relay_task_done(t);
+}
+
 /* session_close - end the connection; tell the dest (ERROR: why it never
  * came up); the object is freed from the loop */
 static void session_close(struct relay_session *s, const char *error)
@@ -202,6 +220,8 @@ static void session_close(struct relay_session *s, const char *error)
 		    "4.4.2 connection closed during the transaction");
 		relay_task_done(relay_tx_take(&s->tx));
 	}
+	session_give_back(s, relay_tx_take(&s->next), false,
+	    "4.4.2 connection closed before the transaction");
 	relay_dest_session_gone(s->dest, s, error);
 	event_base_once(s->relay->base, -1, EV_TIMEOUT, session_on_free, s, &now);
 }
@@ -223,15 +243,9 @@ static void session_next_addr(struct relay_session *s, const char *why)
 /* session_lost - the connection died while a task was on it */
 static void session_lost(struct relay_session *s, const char *why)
 {
-	struct relay_task *t = relay_tx_take(&s->tx);
-
 	log_info("relay %s: %s", relay_dest_name(s->dest), why);
-	if (t && s->state != SESSION_DOT && t->requeues < SESSION_MAX_REQUEUES) {
-		relay_dest_requeue(s->dest, t);
-	} else if (t) {
-		relay_task_set_rest(t, PH__OUTCOME__OUTCOME_DEFERRED, why);
-		relay_task_done(t);
-	}
+	session_give_back(s, relay_tx_take(&s->tx), s->state == SESSION_DOT, why);
+	session_give_back(s, relay_tx_take(&s->next), false, why);
 	session_close(s, NULL);
 }
 
@@ -330,6 +344,14 @@ static void session_tx_end(struct relay_session *s, bool ok)
 	s->messages++;
 	if (code == 421) {
 		session_close(s, NULL);
+	} else if (s->next.task) {
+		/* the final reply ended the transaction, good or bad: the
+		 * pipelined one's MAIL reply comes next, no RSET needed */
+		struct relay_tx done = s->tx;
+
+		s->tx = s->next;
+		s->next = done;
+		session_enter(s, SESSION_MAIL);
 	} else if (!ok) {
 		session_send(s, "RSET");
 		session_enter(s, SESSION_RSET);
@@ -353,6 +375,7 @@ static void session_tx_step(struct relay_session *s, enum relay_tx_step step)
 		break;
 	case RELAY_TX_DOT:
 		session_enter(s, SESSION_DOT);
+		session_pipeline_next(s);
 		break;
 	case RELAY_TX_EMPTY:
 		session_ready(s);
@@ -367,16 +390,38 @@ static void session_tx_step(struct relay_session *s, enum relay_tx_step step)
 	}
 }
 
-/* session_tx_start - begin a transaction for T on this idle connection */
-static void session_tx_start(struct relay_session *s, struct relay_task *t)
+/* session_stamp - T goes over this connection: its remote host and TLS */
+static void session_stamp(const struct relay_session *s, struct relay_task *t)
 {
 	const struct relay_addr *a = session_addr(s);
 
 	snprintf(t->remote_host, sizeof(t->remote_host), "%s (%s)", a->host, a->ip);
 	snprintf(t->tls_version, sizeof(t->tls_version), "%s", s->tls_version);
 	snprintf(t->tls_cipher, sizeof(t->tls_cipher), "%s", s->tls_cipher);
+}
+
+/* session_tx_start - begin a transaction for T on this idle connection */
+static void session_tx_start(struct relay_session *s, struct relay_task *t)
+{
+	session_stamp(s, t);
 	session_tx_step(s, relay_tx_start(&s->tx, t, s->caps,
 	    bufferevent_get_output(s->bev)));
+}
+
+/* session_pipeline_next - with PIPELINING the next waiting message's MAIL,
+ * RCPT and DATA follow the dot in the same write (RFC 2920 lets message
+ * content start a group): one write and one round trip per message */
+static void session_pipeline_next(struct relay_session *s)
+{
+	struct relay_task *t;
+
+	if (!(s->caps & RELAY_CAP_PIPELINING) || s->retired || s->next.task)
+		return;
+	while ((t = relay_dest_next(s->dest)) != NULL) {
+		session_stamp(s, t);
+		if (relay_tx_start(&s->next, t, s->caps, session_out(s)) != RELAY_TX_EMPTY)
+			return;
+	}
 }
 
 /* ---- connection set-up ---- */
@@ -671,6 +716,7 @@ void relay_session_free(struct relay_session *s)
 {
 	session_drop_bev(s);
 	relay_tx_free(&s->tx);
+	relay_tx_free(&s->next);
 	event_free(s->timer);
 	relay_addrs_unref(s->addrs);
 	free(s);

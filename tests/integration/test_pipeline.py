@@ -11,12 +11,13 @@ import signal
 import smtplib
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
 from email.message import EmailMessage
 
-from phtest import (Procs, SmtpSink, Stack, run_tests, smtp_source, wait_until)
+from phtest import (Procs, SmtpSink, Stack, free_port, run_tests, smtp_source, wait_until)
 
 
 def message(test_id, sender="alice@source.test", rcpt="bob@dest.test", body="hello\r\n"):
@@ -283,8 +284,37 @@ def test_tcp_endpoints_like_a_cluster():
     with_stack("tcp", body, tcp=True)
 
 
+def test_pipelined_transactions_survive_refused_data():
+    """The relay pipelines the next message's MAIL/RCPT/DATA after each dot;
+    a refused dot (4xx from smtp-sink -r .) must defer that message only, and
+    every message still arrives once the sink accepts."""
+    procs = Procs()
+    try:
+        port, work = free_port(), tempfile.mkdtemp(prefix="ph-refused-")
+        os.chmod(work, 0o755)   # smtp-sink writes as nobody
+        SmtpSink(procs, os.path.join(work, "refusing"), port=port, extra=("-r", "."))
+        with Stack("refuseddot", sink_port=port,
+                   config="[queue]\nretry_schedule = 2s\n") as st:
+            st.start()
+            st.approve("bench@source.test")
+            r = smtp_source(st.smtp_port, 200, sessions=5, size=1024)
+            assert r.returncode == 0, r.stdout + r.stderr
+            wait_until(lambda: st.queue_totals()["deferred_total"] >= 200, 60,
+                       "every message deferred once")
+            procs.stop_all()        # the refusing sink goes; an accepting one comes
+            procs = Procs()
+            sink = SmtpSink(procs, os.path.join(work, "accepting"), port=port)
+            st.wait_drained(120)
+            time.sleep(1)
+            ids = sink.header_values("Message-Id")
+            assert len(ids) == 200 and len(set(ids)) == 200, "%d arrived" % len(ids)
+    finally:
+        procs.stop_all()
+
+
 if __name__ == "__main__":
     run_tests([test_smtplib_message_arrives, test_bad_input_clean_errors,
                test_supervisor_restarts_a_dead_frontend, test_shard_failover_when_one_hangs,
                test_policy_encrypted_at_rest, test_smtp_source_2000_each_once,
-               test_crash_queue_and_relay_under_load, test_tcp_endpoints_like_a_cluster])
+               test_crash_queue_and_relay_under_load, test_tcp_endpoints_like_a_cluster,
+               test_pipelined_transactions_survive_refused_data])
