@@ -1,6 +1,7 @@
 /*
  * clock - the time seam (PH_CLOCK_OFFSET_S) and fresh ids.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -9,13 +10,21 @@
 #include "clock.h"
 
 static int64_t offset_ms;
-static int offset_loaded;
+static pthread_once_t offset_once = PTHREAD_ONCE_INIT;
+
+/* clock_load_offset - PH_CLOCK_OFFSET_S, read once (any thread may be first) */
+static void
+clock_load_offset(void)
+{
+	const char *s = getenv("PH_CLOCK_OFFSET_S");
+	offset_ms = s ? strtoll(s, NULL, 10) * 1000 : 0;
+}
 
 void
 clock_set_offset_s(int64_t offset_s)
 {
+	pthread_once(&offset_once, clock_load_offset);
 	offset_ms = offset_s * 1000;
-	offset_loaded = 1;
 }
 
 uint64_t
@@ -23,11 +32,7 @@ clock_now_ms(void)
 {
 	struct timespec ts;
 
-	if (!offset_loaded) {
-		const char *s = getenv("PH_CLOCK_OFFSET_S");
-		offset_ms = s ? strtoll(s, NULL, 10) * 1000 : 0;
-		offset_loaded = 1;
-	}
+	pthread_once(&offset_once, clock_load_offset);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + offset_ms);
 }

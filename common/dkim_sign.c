@@ -13,6 +13,7 @@
  * DIAGNOSTICS: nothing is logged here; failures come back in ERR.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct signer_key {
 };
 
 struct dkim_signer {
+	pthread_mutex_t mu;	/* guards keys */
 	struct strmap *keys;	/* key id -> struct signer_key */
 };
 
@@ -88,6 +90,8 @@ struct dkim_signer *dkim_signer_new(void)
 		free(s);
 		return NULL;
 	}
+	if (s != NULL)
+		pthread_mutex_init(&s->mu, NULL);
 	return s;
 }
 
@@ -97,6 +101,7 @@ void dkim_signer_free(struct dkim_signer *s)
 	if (s == NULL)
 		return;
 	strmap_free(s->keys, key_free);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
@@ -120,18 +125,26 @@ static struct signer_key *key_new(const char *pem)
 	return k;
 }
 
-/* key_get - the cached key KEY_ID, parsed again when its PEM changed */
-static const struct signer_key *key_get(struct dkim_signer *s, const char *key_id,
-    const char *pem)
+/* key_get - into OUT a reference to the cached key KEY_ID (parsed again
+ * when its PEM changed), for the caller to release with EVP_PKEY_free;
+ * -1 when PEM is no usable key */
+static int key_get(struct dkim_signer *s, const char *key_id, const char *pem,
+    struct signer_key *out)
 {
-	struct signer_key *k = strmap_get(s->keys, key_id);
+	struct signer_key *k;
 
-	if (k != NULL && strcmp(k->pem, pem) == 0)
-		return k;
-	if ((k = key_new(pem)) == NULL)
-		return NULL;
-	key_free(strmap_put(s->keys, key_id, k));
-	return k;
+	pthread_mutex_lock(&s->mu);
+	k = strmap_get(s->keys, key_id);
+	if ((k == NULL || strcmp(k->pem, pem) != 0) && (k = key_new(pem)) != NULL)
+		key_free(strmap_put(s->keys, key_id, k));
+	if (k != NULL && EVP_PKEY_up_ref(k->pk) != 1)
+		k = NULL;
+	if (k != NULL) {
+		out->pk = k->pk;
+		out->ed25519 = k->ed25519;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return k != NULL ? 0 : -1;
 }
 
 /* field_signed - F is one of sign_headers */
@@ -371,20 +384,21 @@ int dkim_sign_message(struct dkim_signer *s, const char *key_id, const char *dom
     const char *selector, const char *key_pem, const uint8_t *msg, size_t len,
     char **header_out, char *err, size_t errlen)
 {
-	const struct signer_key *k = key_get(s, key_id, key_pem);
+	struct signer_key k = { 0 };
 	struct fields fs = { 0 };
 	size_t body_off;
 
 	*header_out = NULL;
-	if (k == NULL)
+	if (key_get(s, key_id, key_pem, &k) == -1)
 		snprintf(err, errlen, "key %s is not an RSA or Ed25519 PEM key", key_id);
 	else if (fields_pick(msg, len, &fs, &body_off) == -1)
 		snprintf(err, errlen, "out of memory");
 	else if (!has_from(&fs))
 		snprintf(err, errlen, "no From header field to sign");
 	else
-		*header_out = sign_fields(k, domain, selector, &fs, msg + body_off,
+		*header_out = sign_fields(&k, domain, selector, &fs, msg + body_off,
 		    len - body_off, err, errlen);
+	EVP_PKEY_free(k.pk);
 	free(fs.f);
 	return *header_out != NULL ? 0 : -1;
 }

@@ -5,8 +5,11 @@
  * Message-ID and the MIME fields (no trace fields), the whole body.
  *
  * A dkim_signer is a per-process cache keyed by DKIM key id: the key's PEM
- * (to notice a changed key) and its EVP_PKEY, parsed once. Not thread-safe:
- * one signer per thread.
+ * (to notice a changed key) and its EVP_PKEY, parsed once. Thread-safe: the
+ * cache is looked up under a mutex, and each signing holds its own
+ * reference to the EVP_PKEY and uses its own EVP_PKEY_CTX / EVP_MD_CTX (in
+ * OpenSSL 3 a key that is not modified may sign in several threads at once,
+ * see openssl-threads(7)); a key replaced meanwhile is freed by its last user.
  */
 #ifndef PH_DKIM_SIGN_H
 #define PH_DKIM_SIGN_H

@@ -19,11 +19,11 @@
  *
  * Order of a check: (1) a dry run on "authfail:<ip>" (limit - 1, cost 0:
  * refused once the window already holds [smtpd] auth_fail_limit failures),
- * (2) scrypt in the worker pool, against the credential's salt and hash or a
+ * (2) scrypt on a worker thread (smtp_work), against the credential's salt and hash or a
  * dummy pair for an unknown user (same cost, no user enumeration by timing),
  * (3) on failure, one more failure taken on the key; when that one is
  * refused the window is full: 421 instead of 535. Passwords live only in
- * the exchange's buffers and the pool's job, and are wiped after use.
+ * the exchange's buffers and the scrypt job, and are wiped after use.
  *
  * DIAGNOSTICS: "smtp session <id> auth ..." lines at info level (user name,
  * never the password); out of memory answers 451 4.3.0.
@@ -39,9 +39,11 @@
 #include "policy.h"
 #include "rl_client.h"
 #include "smtp_auth.h"
-#include "smtp_auth_pool.h"
 #include "smtp_session.h"
+#include "smtp_work.h"
 #include "smtpd.h"
+
+#define AUTH_SALT_MAX 64
 
 enum smtp_auth_step { AUTH_STEP_PLAIN, AUTH_STEP_LOGIN_USER, AUTH_STEP_LOGIN_PASS,
 	AUTH_STEP_CHECK };
@@ -53,6 +55,15 @@ struct smtp_auth {
 	char key[96];			/* "authfail:<ip>" */
 	Ph__RateLimit limit;
 	const Ph__RateLimit *limitp;
+};
+
+/* auth_check - one scrypt verification, owned by its smtp_work job */
+struct auth_check {
+	struct smtp_session *s;
+	char pass[SMTP_AUTH_FIELD_MAX];
+	uint8_t salt[AUTH_SALT_MAX], hash[CRYPTO_SCRYPT_LEN];
+	size_t saltlen;
+	bool ok;
 };
 
 static const char b64chars[] =
@@ -154,7 +165,7 @@ smtp_auth_end(struct smtp_session *s)
 void
 smtp_auth_cancel(struct smtp_session *s)
 {
-	smtp_auth_pool_cancel(s->sd->authpool, s);
+	smtp_work_cancel(s->sd->work, s);
 	if (s->sd->rl)
 		rl_client_cancel(s->sd->rl, s);
 	smtp_auth_wipe(&s->auth);
@@ -260,11 +271,10 @@ smtp_auth_success(struct smtp_session *s, const char *username)
 	return 0;
 }
 
-/* smtp_auth_on_verify - the pool's verdict on the password */
+/* smtp_auth_on_verify - the verdict on the password */
 static void
-smtp_auth_on_verify(void *arg, int ok)
+smtp_auth_on_verify(struct smtp_session *s, bool ok)
 {
-	struct smtp_session *s = arg;
 	char user[SMTP_AUTH_FIELD_MAX];
 	bool usable;
 
@@ -282,6 +292,50 @@ smtp_auth_on_verify(void *arg, int ok)
 	smtp_authfail_record(s, smtp_auth_failed_done);
 }
 
+/* auth_check_run - scrypt, on a worker thread; the password copy is wiped */
+static void
+auth_check_run(void *arg)
+{
+	struct auth_check *c = arg;
+
+	c->ok = crypto_scrypt_verify(c->pass, c->salt, c->saltlen, c->hash,
+	    sizeof(c->hash)) == 1;
+	OPENSSL_cleanse(c->pass, sizeof(c->pass));
+}
+
+/* auth_check_done - back on the loop: the verdict, unless the session left */
+static void
+auth_check_done(void *arg, bool cancelled)
+{
+	struct auth_check *c = arg;
+
+	if (!cancelled)
+		smtp_auth_on_verify(c->s, c->ok);
+	OPENSSL_clear_free(c, sizeof(*c));
+}
+
+/* auth_check_submit - queue scrypt of the session's password against
+ * SALT/HASH (copied); 0, or -1 when out of memory */
+static int
+auth_check_submit(struct smtp_session *s, const uint8_t *salt, size_t saltlen,
+    const uint8_t *hash)
+{
+	struct auth_check *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	c->s = s;
+	memcpy(c->pass, s->auth->cred.pass, sizeof(c->pass));
+	c->saltlen = saltlen < AUTH_SALT_MAX ? saltlen : AUTH_SALT_MAX;
+	memcpy(c->salt, salt, c->saltlen);
+	memcpy(c->hash, hash, sizeof(c->hash));
+	if (smtp_work_submit(s->sd->work, s, auth_check_run, auth_check_done, c) < 0) {
+		OPENSSL_clear_free(c, sizeof(*c));
+		return -1;
+	}
+	return 0;
+}
+
 /* smtp_auth_verify - start scrypt for the credential (or a dummy) */
 static void
 smtp_auth_verify(struct smtp_session *s)
@@ -294,10 +348,9 @@ smtp_auth_verify(struct smtp_session *s)
 
 	/* an unknown user costs the same scrypt (dummy salt and hash) */
 	a->usable = usable;
-	if (smtp_auth_pool_check(s->sd->authpool, a->cred.pass,
-	    usable ? c->salt.data : dummy_salt, usable ? c->salt.len : sizeof(dummy_salt),
-	    usable ? c->scrypt_hash.data : dummy_hash, CRYPTO_SCRYPT_LEN,
-	    smtp_auth_on_verify, s) < 0) {
+	if (auth_check_submit(s, usable ? c->salt.data : dummy_salt,
+	    usable ? c->salt.len : sizeof(dummy_salt),
+	    usable ? c->scrypt_hash.data : dummy_hash) < 0) {
 		smtp_reply(s, "451 4.3.0 Server error");
 		smtp_auth_end(s);
 		smtp_session_resume(s);

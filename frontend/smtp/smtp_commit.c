@@ -2,6 +2,7 @@
  * smtp_commit - end of DATA: checks, ratelimiter token, enqueue, reply.
  *
  * Replies (seed table): 552 Exceeds byte limit; 554 Message parse error;
+ * 451 Error in Processing (DKIM signing failed, smtp_dkim);
  * 455 Maximum messages sent per minute/day reached : limit is N (ratelimiter
  * said no); 451 Server error (ratelimiter unavailable: our documented choice
  * is to refuse, temporarily); 452 System storage error (no queue shard synced
@@ -50,7 +51,18 @@ smtp_commit_on_enqueue(void *arg, int ok, const char *queue_id)
 	smtp_commit_finish(s, reply, NULL);
 }
 
-/* smtp_commit_enqueue - send the message to a queue shard */
+/* smtp_commit_on_signed - signed (or nothing to sign): to a queue shard */
+static void
+smtp_commit_on_signed(struct smtp_session *s, int rc)
+{
+	if (rc < 0) {
+		smtp_commit_finish(s, "451 Error in Processing", "Error in Processing");
+		return;
+	}
+	queue_client_enqueue(s->sd->queue, &s->tx->req, smtp_commit_on_enqueue, s);
+}
+
+/* smtp_commit_enqueue - the request, DKIM signing, then the queue */
 static void
 smtp_commit_enqueue(struct smtp_session *s)
 {
@@ -58,11 +70,7 @@ smtp_commit_enqueue(struct smtp_session *s)
 		smtp_commit_finish(s, "451 Server error", "Server error");
 		return;
 	}
-	if (smtp_dkim_sign(s) < 0) {
-		smtp_commit_finish(s, "451 Error in Processing", "Error in Processing");
-		return;
-	}
-	queue_client_enqueue(s->sd->queue, &s->tx->req, smtp_commit_on_enqueue, s);
+	smtp_dkim_sign(s, smtp_commit_on_signed);
 }
 
 /* smtp_commit_on_rate - the ratelimiter's answer */
@@ -143,4 +151,5 @@ smtp_commit_cancel(struct smtp_session *s)
 		rl_client_cancel(s->sd->rl, s);
 	if (s->sd->queue)
 		queue_client_cancel(s->sd->queue, s);
+	smtp_dkim_cancel(s);
 }

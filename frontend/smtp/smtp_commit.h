@@ -1,8 +1,9 @@
 /*
  * smtp_commit - what happens after the final dot: verdict on size and header,
- * the tenant's sending-limit token from ph-ratelimiter, the enqueue to a
- * ph-queue shard, then the one reply to DATA. Asynchronous: the session waits
- * in STATE_WAIT (not reading) while the loop serves everyone else.
+ * the tenant's sending-limit token from ph-ratelimiter, the DKIM signature
+ * (on a worker thread), the enqueue to a ph-queue shard, then the one reply
+ * to DATA. Asynchronous: the session waits in STATE_WAIT (not reading)
+ * while the loop serves everyone else.
  */
 #ifndef SMTP_COMMIT_H
 #define SMTP_COMMIT_H

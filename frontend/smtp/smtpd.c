@@ -10,7 +10,7 @@
  *   submission_listen = 127.0.0.1:2587   (STARTTLS, AUTH required)
  *   tls_listen = 127.0.0.1:2465       (implicit TLS, AUTH required)
  *   auth_fail_limit = 10              auth_fail_window = 300s
- *   auth_threads = 2                  (scrypt workers)
+ *   worker_threads = 2                (threads for scrypt and DKIM signing)
  *   hostname = (gethostname)
  *   max_message_size = 2097152        max_recipients = 1000
  *   command_timeout = 300s            data_timeout = 300s
@@ -39,9 +39,9 @@
 #include "queue_client.h"
 #include "rl_client.h"
 #include "smtp_acl.h"
-#include "smtp_auth_pool.h"
 #include "smtp_listener.h"
 #include "smtp_session.h"
+#include "smtp_work.h"
 #include "smtpd.h"
 #include "strmap.h"
 
@@ -56,7 +56,7 @@ smtpd_config_rows(struct smtpd_conf *c)
 		{ "tls_listen", CFG_LIST, 0, -1, "127.0.0.1:2465", &c->tls_listen },
 		{ "auth_fail_limit", CFG_INT, 1, 1000000, "10", &c->auth_fail_limit },
 		{ "auth_fail_window", CFG_MS, 1000, 86400000, "300s", &c->auth_fail_window },
-		{ "auth_threads", CFG_INT, 1, 16, "2", &c->auth_threads },
+		{ "worker_threads", CFG_INT, 1, 16, "2", &c->worker_threads },
 		{ "hostname", CFG_STR, 0, -1, "", &c->hostname },
 		{ "max_message_size", CFG_SIZE, 1024, 1LL << 30, "2097152", &c->max_message_size },
 		{ "command_timeout", CFG_MS, 1000, 86400000, "300s", &c->command_timeout },
@@ -142,8 +142,8 @@ smtpd_setup(struct smtpd *sd, struct proc *p)
 	if ((sd->per_ip = strmap_new()) == NULL)
 		fatalx("out of memory");
 	smtpd_tls(sd, p);
-	if ((sd->authpool = smtp_auth_pool_new(p->base, (int)sd->conf.auth_threads)) == NULL)
-		fatalx("cannot start the AUTH worker threads");
+	if ((sd->work = smtp_work_new(p->base, (int)sd->conf.worker_threads)) == NULL)
+		fatalx("cannot start the worker threads");
 	sd->base = p->base;
 	sd->proc = p;
 	LIST_INIT(&sd->sessions);
@@ -214,7 +214,7 @@ smtpd_run(struct proc *p)
 	while (!LIST_EMPTY(&sd.sessions))
 		smtp_session_free(LIST_FIRST(&sd.sessions));
 	smtp_listener_close(&sd);
-	smtp_auth_pool_free(sd.authpool);
+	smtp_work_free(sd.work);
 	SSL_CTX_free(sd.tls);
 	queue_client_free(sd.queue);
 	rl_client_free(sd.rl);

@@ -22,7 +22,7 @@ struct queue_client;
 struct smtp_acl;
 struct smtp_listener;
 struct smtp_session;
-struct smtp_auth_pool;
+struct smtp_work;
 struct strmap;
 
 /* smtpd_conf - the [smtpd] section */
@@ -45,7 +45,7 @@ struct smtpd_conf {
 	long long queue_timeout;	/* ms */
 	long long auth_fail_limit;	/* failed AUTHs / refused senders per client IP ... */
 	long long auth_fail_window;	/* ... in this many ms */
-	long long auth_threads;		/* scrypt workers */
+	long long worker_threads;	/* smtp_work: scrypt, DKIM signing */
 };
 
 LIST_HEAD(smtp_session_list, smtp_session);
@@ -59,7 +59,7 @@ struct smtpd {
 	struct rl_client *rl;
 	struct queue_client *queue;
 	SSL_CTX *tls;			/* NULL in unit tests: no STARTTLS */
-	struct smtp_auth_pool *authpool;
+	struct smtp_work *work;		/* CPU-heavy jobs off the loop */
 	struct smtp_acl *trusted;
 	struct smtp_listener *listeners;
 	struct smtp_session_list sessions;

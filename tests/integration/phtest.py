@@ -172,8 +172,10 @@ routes = {routes}
             f.write(self.config_text)
 
     # -- life cycle
-    def start(self, timeout=40):
-        env = dict(os.environ, PH_BIN_DIR=BIN)
+    def start(self, timeout=40, env=None):
+        """ENV: extra environment variables for every process of the stack
+        (e.g. PH_FAULTS, common/fault.h)."""
+        env = dict(os.environ, PH_BIN_DIR=BIN, **(env or {}))
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
         self.sup = self.procs.start([os.path.join(BIN, "posthaste"), "run", "--config",
                                      self.config_path], self.log_path(), env=env)

@@ -4,7 +4,10 @@ against a real DNS server (dnsmasq on loopback), the wrong-zone mistake
 reported with its fix, NEEDS_ATTENTION -> ACTIVE when the CNAME appears, and
 messages signed by ph-smtpd (rsa-sha256 with a generated key, ed25519-sha256
 with an imported one) that python3-dkim verifies against the key published
-in that DNS server.
+in that DNS server, and "451 Error in Processing" when signing fails (the
+test-only fault PH_FAULTS=dkim_sign, common/fault.h: a key in the replica is
+always one ph-control parsed and re-exported, so nothing from outside makes
+signing fail).
 """
 import email
 import os
@@ -18,8 +21,8 @@ import dkim
 import dns.message
 import dns.query
 
-from phtest import (BIN, Dnsmasq, Procs, SmtpSink, Stack, event_records, run_tests,
-                    txt_record_line, wait_until)
+from phtest import (BIN, Dnsmasq, Procs, RawSmtp, SmtpSink, Stack, event_records,
+                    run_tests, txt_record_line, wait_until)
 
 DOMAIN = "signed.test"
 ZONE = "dkim.posthaste.localdomain"
@@ -41,7 +44,7 @@ def resolve_txt(dnsmasq):
     return dnsfunc
 
 
-def with_dkim_stack(name, fn, interval="1s"):
+def with_dkim_stack(name, fn, interval="1s", env=None):
     procs = Procs()
     try:
         sink = SmtpSink(procs, "/tmp")
@@ -49,7 +52,7 @@ def with_dkim_stack(name, fn, interval="1s"):
         cfg = "[dkim]\ncheck_interval = %s\ndns_servers = %s\ndns_timeout = 500ms\n" % (
             interval, dnsm.server)
         with Stack(name, sink_port=sink.port, config=cfg) as st:
-            st.start()
+            st.start(env=env)
             fn(st, sink, dnsm)
     finally:
         procs.stop_all()
@@ -218,7 +221,42 @@ def test_imported_ed25519_and_rsa_keys():
     with_dkim_stack("dkim-import", body)
 
 
+def test_451_signing_failure():
+    """DKIM signing fails (PH_FAULTS=dkim_sign) for a From domain with an
+    ACTIVE key: the exact reply to DATA is "451 Error in Processing", the
+    message is not queued (no header log record, never at the sink), the
+    failure is in the accepted event log, and the session goes on: a message
+    from a domain without a key is accepted on the same connection."""
+    def body(st, sink, dnsm):
+        st.phctl("sender", "add", "default", "@" + DOMAIN)
+        st.phctl("sender", "add", "default", "carol@plain.test")
+        d, k = add_key(st, "sel1")
+        publish_right(dnsm, k)
+        wait_state(st, k["id"], "ACTIVE", timeout=10)
+        wait_until(lambda: "ACTIVE" in st.log(), 10, "the key in the log")
+        c = RawSmtp(st.smtp_port)
+        try:
+            tid = uuid.uuid4().hex
+            r = c.send_mail("alice@" + DOMAIN, "bob@dest.test", subject="fault " + tid)
+            assert r == "451 Error in Processing", r
+            ok = c.send_mail("carol@plain.test", "bob@dest.test", subject="after " + tid)
+            assert ok.startswith("250 2.0.0 Ok: queued as "), ok
+        finally:
+            c.close()
+        wait_until(lambda: any(("after " + tid).encode() in m for m in sink.messages()),
+                   30, "the message sent after the failure at the sink")
+        st.wait_drained(30)
+        assert not any(("fault " + tid).encode() in m for m in sink.messages()), "relayed"
+        assert st.phctl("log", "--sender", "alice@" + DOMAIN) == [], "queued"
+        recs = [r["data"] for r in event_records(st.data, "accepted")
+                if r["data"].get("sender") == "alice@" + DOMAIN]
+        assert [(r.get("smtpStatus"), r.get("errorType")) for r in recs] == [
+            ("451 Error in Processing", "Error in Processing")], recs
+        assert "DKIM signing with %s failed: fault injected (PH_FAULTS)" % k["id"] in st.log()
+    with_dkim_stack("dkim-fault", body, env={"PH_FAULTS": "dkim_sign"})
+
+
 if __name__ == "__main__":
     run_tests([test_records_and_needs_attention, test_wrong_zone_reported_then_active,
                test_signed_message_verifies, test_ed25519_signed_message_verifies,
-               test_imported_ed25519_and_rsa_keys])
+               test_imported_ed25519_and_rsa_keys, test_451_signing_failure])
