@@ -216,6 +216,8 @@ static int check_sender(struct control_store *s, Ph__Sender *a, struct control_e
 	if (address_norm(a->address, 1) == -1)
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
 		    "invalid sender address");
+	if (a->time_created_ms == 0)
+		a->time_created_ms = clock_now_ms();
 	return 0;
 }
 

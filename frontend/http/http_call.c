@@ -21,6 +21,7 @@
 
 #include "clock.h"
 #include "http_call.h"
+#include "http_workreq.h"
 #include "httpd.h"
 #include "log.h"
 
@@ -146,6 +147,8 @@ void http_reply_error(struct http_call *c, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (c->work_request[0] != '\0')	/* the change did not happen */
+		http_wr_finish(c->hd->wrs, c->work_request, NULL, msg, clock_now_ms());
 	http_reply_json(c, status, json_pack("{s:s, s:s}", "code", code, "message", msg));
 }
 

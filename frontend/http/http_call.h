@@ -41,6 +41,8 @@ struct http_call {
 	/* control plane: what to do with the objects ph-control returned */
 	void (*on_objects)(struct http_call *c, struct Ph__PolicyObject **objs, size_t n);
 	const struct http_control_res *res;	/* the resource (http_control.h) */
+	void (*on_done)(struct http_call *c);	/* after a confirmed delete */
+	char work_request[96];		/* the work request carried out, "" if none */
 	void *op;			/* the operation's state */
 	void (*op_free)(void *op);
 };

@@ -19,13 +19,11 @@
 
 #include "http_call.h"
 #include "http_control.h"
+#include "http_page.h"
 #include "httpd.h"
 #include "log.h"
 #include "policy.h"
 #include "rpc.h"
-
-#define PAGE_DEFAULT 100
-#define PAGE_MAX 1000
 
 /* control_status_reply - map a refusal of ph-control */
 static void control_status_reply(struct http_call *c, const Ph__Status *st)
@@ -101,66 +99,32 @@ void http_control_list(struct http_call *c, const char *kind, http_list_cb cb)
 	control_call(c, &env, control_on_list);
 }
 
-/* page_param - a non-negative number parameter, DEF when absent; -1 if bad */
-static long page_param(struct http_call *c, const char *name, long def, long max)
+/* http_control_page - one page of ITEMS, sorted as asked */
+void http_control_page(struct http_call *c, json_t *items, int wrap,
+    const struct http_sort *sorts)
 {
-	char *v = http_query(c, name), *end;
-	long n = def;
-
-	if (v != NULL) {
-		n = strtol(v, &end, 10);
-		if (*v == '\0' || *end != '\0' || n < 0 || n > max)
-			n = -1;
-		free(v);
-	}
-	return n;
-}
-
-/* item_id_cmp - items sorted by id, so pages are stable */
-static int item_id_cmp(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "id")),
-	    json_string_value(json_object_get(*(json_t *const *)b, "id")));
-}
-
-/* page_sort - ITEMS in id order (a new array) */
-static json_t *page_sort(json_t *items)
-{
-	size_t n = json_array_size(items);
-	json_t **v = calloc(n + 1, sizeof(*v)), *out = json_array();
-
-	for (size_t i = 0; v != NULL && i < n; i++)
-		v[i] = json_array_get(items, i);
-	if (v != NULL)
-		qsort(v, n, sizeof(*v), item_id_cmp);
-	for (size_t i = 0; v != NULL && out != NULL && i < n; i++)
-		json_array_append(out, v[i]);
-	free(v);
-	json_decref(items);
-	return out;
-}
-
-/* http_control_page - one page of ITEMS */
-void http_control_page(struct http_call *c, json_t *items, int wrap)
-{
-	long limit = page_param(c, "limit", PAGE_DEFAULT, PAGE_MAX);
-	long off = page_param(c, "page", 0, 1L << 30);
-	json_t *page = json_array(), *all = page_sort(items);
+	char *by = http_query(c, "sortBy"), *order = http_query(c, "sortOrder");
+	char *limit = http_query(c, "limit"), *pg = http_query(c, "page");
+	struct http_page_req req = { by, order, limit, pg };
+	const char *bad;
 	char next[32];
+	json_t *page;
+	int rc = http_page_select(items, sorts, &req, &page, next, sizeof(next), &bad);
 
-	if (limit <= 0 || off < 0 || page == NULL || all == NULL) {
-		json_decref(page);
-		json_decref(all);
-		http_reply_error(c, 400, "InvalidParameter", "Invalid limit or page");
+	free(by);
+	free(order);
+	free(limit);
+	free(pg);
+	if (rc == -1 && bad == NULL) {
+		http_reply_internal(c);
 		return;
 	}
-	for (long i = off; i < off + limit && (size_t)i < json_array_size(all); i++)
-		json_array_append(page, json_array_get(all, (size_t)i));
-	if ((size_t)(off + limit) < json_array_size(all)) {
-		snprintf(next, sizeof(next), "%ld", off + limit);
-		http_set_header(c, "opc-next-page", next);
+	if (rc == -1) {
+		http_reply_error(c, 400, "InvalidParameter", "Invalid %s", bad);
+		return;
 	}
-	json_decref(all);
+	if (next[0] != '\0')
+		http_set_header(c, "opc-next-page", next);
 	http_reply_json(c, 200, wrap ? json_pack("{s:o}", "items", page) : page);
 }
 
@@ -221,8 +185,8 @@ static void control_on_put(void *arg, Ph__Envelope *rep)
 		http_reply_internal(c);
 }
 
-/* control_put - PolicyPut O, then CB with the stored object */
-static void control_put(struct http_call *c, Ph__PolicyObject *o, http_list_cb cb)
+/* http_control_put - PolicyPut O, then CB with the stored object */
+void http_control_put(struct http_call *c, Ph__PolicyObject *o, http_list_cb cb)
 {
 	Ph__Envelope env;
 	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
@@ -235,17 +199,17 @@ static void control_put(struct http_call *c, Ph__PolicyObject *o, http_list_cb c
 	control_call(c, &env, control_on_put);
 }
 
-/* control_on_delete - 204 */
+/* control_on_delete - the call's done callback */
 static void control_on_delete(void *arg, Ph__Envelope *rep)
 {
 	struct http_call *c = arg;
 
 	if (control_reply_ok(c, rep) != NULL)
-		http_reply_json(c, 204, NULL);
+		c->on_done(c);
 }
 
-/* control_delete - PolicyDelete of the object C->id of KIND */
-static void control_delete(struct http_call *c, const char *kind)
+/* http_control_delete - PolicyDelete of the object C->id of KIND, then DONE */
+void http_control_delete(struct http_call *c, const char *kind, void (*done)(struct http_call *c))
 {
 	Ph__Envelope env;
 	Ph__PolicyDelete del = PH__POLICY_DELETE__INIT;
@@ -255,11 +219,12 @@ static void control_delete(struct http_call *c, const char *kind)
 	msg_init(&env);
 	env.body_case = PH__ENVELOPE__BODY_POLICY_DELETE;
 	env.policy_delete = &del;
+	c->on_done = done;
 	control_call(c, &env, control_on_delete);
 }
 
-/* control_body - the JSON object body with string members; NULL when replied */
-static json_t *control_body(struct http_call *c)
+/* http_control_body - the JSON object body; NULL when replied */
+json_t *http_control_body(struct http_call *c)
 {
 	json_error_t jerr;
 	json_t *b = json_loadb((const char *)c->body, c->body_len, JSON_REJECT_DUPLICATES, &jerr);
@@ -272,16 +237,14 @@ static json_t *control_body(struct http_call *c)
 	return b;
 }
 
-/* control_body_str - required string member NAME; NULL when replied */
-static const char *control_body_str(struct http_call *c, json_t *b, const char *name)
+/* http_control_body_str - required string member NAME; NULL when replied */
+const char *http_control_body_str(struct http_call *c, json_t *b, const char *name)
 {
 	const char *v = json_string_value(json_object_get(b, name));
 
-	if (v == NULL || *v == '\0') {
-		json_decref(b);
+	if (v == NULL || *v == '\0')
 		http_reply_error(c, 400, "MissingParameter",
 		    "Required attribute %s can't be empty or null.", name);
-	}
 	return v;
 }
 
@@ -304,7 +267,7 @@ static void res_on_list(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 		for (size_t i = 0; i < n; i++)
 			if (r->match(c, objs[i], scope, filter))
 				json_array_append_new(items, r->json(objs[i], 1));
-		http_control_page(c, items, r->wrap);
+		http_control_page(c, items, r->wrap, r->sorts);
 	}
 	free(scope);
 	free(filter);
@@ -319,11 +282,17 @@ static void res_on_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 		http_reply_json(c, 200, c->res->json(o, 0));
 }
 
+/* res_on_deleted - 204 */
+static void res_on_deleted(struct http_call *c)
+{
+	http_reply_json(c, 204, NULL);
+}
+
 /* res_on_delete - the object is the caller's: delete it */
 static void res_on_delete(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 {
 	if (http_control_find(c, objs, n) != NULL)
-		control_delete(c, c->res->kind);
+		http_control_delete(c, c->res->kind, res_on_deleted);
 }
 
 /* http_control_res_list - GET the collection of R */
@@ -359,7 +328,7 @@ static void control_create(struct http_call *c, const struct http_control_res *r
     Ph__PolicyObject *o)
 {
 	c->res = r;
-	control_put(c, o, res_on_created);
+	http_control_put(c, o, res_on_created);
 }
 
 /* control_create_body - the body's compartmentId and emailAddress (both
@@ -367,11 +336,15 @@ static void control_create(struct http_call *c, const struct http_control_res *r
 static json_t *control_create_body(struct http_call *c, const char **comp,
     const char **addr)
 {
-	json_t *b = control_body(c);
+	json_t *b = http_control_body(c);
 
-	if (b == NULL || (*comp = control_body_str(c, b, "compartmentId")) == NULL ||
-	    (*addr = control_body_str(c, b, "emailAddress")) == NULL)
+	if (b == NULL)
 		return NULL;
+	if ((*comp = http_control_body_str(c, b, "compartmentId")) == NULL ||
+	    (*addr = http_control_body_str(c, b, "emailAddress")) == NULL) {
+		json_decref(b);
+		return NULL;
+	}
 	return b;
 }
 
@@ -383,9 +356,10 @@ static json_t *sender_json(const Ph__PolicyObject *o, int summary)
 	const Ph__Sender *s = o->sender;
 
 	(void)summary;
-	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:{}, s:{}}", "compartmentId",
+	return json_pack("{s:s, s:s, s:s, s:b, s:s, s:o, s:{}, s:{}}", "compartmentId",
 	    s->compartment_id, "emailAddress", s->address, "id", s->id, "isSpf", 0,
-	    "lifecycleState", "ACTIVE", "freeformTags", "definedTags");
+	    "lifecycleState", "ACTIVE", "timeCreated", http_time(s->time_created_ms),
+	    "freeformTags", "definedTags");
 }
 
 /* sender_match - in compartment COMP, with address ADDR when given */
@@ -397,13 +371,21 @@ static int sender_match(const struct http_call *c, const Ph__PolicyObject *o,
 	    (addr == NULL || strcasecmp(addr, o->sender->address) == 0);
 }
 
-static const struct http_control_res senders = {
-	.kind = "sender", .scope = "compartmentId", .filter = "emailAddress",
-	.match = sender_match, .json = sender_json,
+/* ListSenders / ListSuppressions sortBy: TIMECREATED (descending by
+ * default, the default key) or EMAILADDRESS (ascending by default) */
+static const struct http_sort address_sorts[] = {
+	{ "TIMECREATED", "timeCreated", 1 },
+	{ "EMAILADDRESS", "emailAddress", 0 },
+	{ NULL, NULL, 0 },
 };
 
-/* user_may_use - the caller's user may use compartment CID */
-static int user_may_use(struct http_call *c, const char *cid)
+static const struct http_control_res senders = {
+	.kind = "sender", .scope = "compartmentId", .filter = "emailAddress",
+	.match = sender_match, .json = sender_json, .sorts = address_sorts,
+};
+
+/* http_user_may_use - the caller's user may use compartment CID */
+int http_user_may_use(struct http_call *c, const char *cid)
 {
 	const Ph__User *u = policy_user(c->hd->policy, c->who.user_id);
 
@@ -423,7 +405,7 @@ void http_control_sender_create(struct http_call *c)
 
 	if (b == NULL)
 		return;
-	if (!user_may_use(c, comp)) {
+	if (!http_user_may_use(c, comp)) {
 		json_decref(b);
 		http_not_found(c);
 		return;
@@ -481,6 +463,7 @@ static int suppression_match(const struct http_call *c, const Ph__PolicyObject *
 static const struct http_control_res suppressions = {
 	.kind = "suppression", .scope = "compartmentId", .filter = "emailAddress",
 	.scope_tenancy = 1, .match = suppression_match, .json = suppression_json,
+	.sorts = address_sorts,
 };
 
 /* http_control_suppression_create - POST /suppressions */

@@ -1,11 +1,13 @@
 /*
  * http_control - the control plane (/20170907) over ph-control: approved
  * senders and suppressions (create, get, list, delete), email domains and
- * DKIM keys (get, list), and GET /configuration. Every call is confined to
+ * DKIM keys (create, get, list, update, delete: asynchronous, each one a work
+ * request, http_workreq.h), and GET /configuration. Every call is confined to
  * the caller's tenancy: objects of other tenancies answer 404
  * NotAuthorizedOrNotFound as if they did not exist. Lists paginate with
  * limit (1..1000, default 100) and page (an opaque offset, returned in
- * opc-next-page while more items remain).
+ * opc-next-page while more items remain) and sort with sortBy/sortOrder
+ * (http_page.h).
  */
 #ifndef HTTP_CONTROL_H
 #define HTTP_CONTROL_H
@@ -14,6 +16,7 @@
 #include "control.pb-c.h"
 
 struct http_call;
+struct http_sort;
 struct json_t;
 
 void http_control_sender_create(struct http_call *c);
@@ -24,10 +27,16 @@ void http_control_suppression_create(struct http_call *c);
 void http_control_suppression_list(struct http_call *c);
 void http_control_suppression_get(struct http_call *c);
 void http_control_suppression_delete(struct http_call *c);
+void http_control_domain_create(struct http_call *c);
 void http_control_domain_list(struct http_call *c);
 void http_control_domain_get(struct http_call *c);
+void http_control_domain_update(struct http_call *c);
+void http_control_domain_delete(struct http_call *c);
+void http_control_dkim_create(struct http_call *c);
 void http_control_dkim_list(struct http_call *c);
 void http_control_dkim_get(struct http_call *c);
+void http_control_dkim_update(struct http_call *c);
+void http_control_dkim_delete(struct http_call *c);
 void http_control_configuration(struct http_call *c);
 
 /* shared by http_control.c and http_control_dom.c */
@@ -45,6 +54,7 @@ struct http_control_res {
 	    const char *scope, const char *filter);
 	/* json - O in OCI's shape; SUMMARY: as a list item */
 	struct json_t *(*json)(const Ph__PolicyObject *o, int summary);
+	const struct http_sort *sorts;	/* sortBy values, the default first */
 };
 
 /* http_control_res_list / _get / _delete - GET R (paginated), GET R/{id},
@@ -57,9 +67,24 @@ void http_control_res_delete(struct http_call *c, const struct http_control_res 
 typedef void (*http_list_cb)(struct http_call *c, Ph__PolicyObject **objs, size_t n);
 /* http_control_list - PolicyList of KIND in the caller's tenancy, then CB */
 void http_control_list(struct http_call *c, const char *kind, http_list_cb cb);
-/* http_control_page - reply 200 with ITEMS (consumed) paginated; WRAP: as
- * {"items": [...]} (collections) rather than a bare array */
-void http_control_page(struct http_call *c, struct json_t *items, int wrap);
+/* http_control_page - reply 200 with ITEMS (consumed) sorted by SORTS and
+ * the call's sortBy/sortOrder, paginated; WRAP: as {"items": [...]}
+ * (collections) rather than a bare array */
+void http_control_page(struct http_call *c, struct json_t *items, int wrap,
+    const struct http_sort *sorts);
+/* http_control_put - PolicyPut O (borrowed), then CB with the stored object */
+void http_control_put(struct http_call *c, Ph__PolicyObject *o, http_list_cb cb);
+/* http_control_delete - PolicyDelete KIND/C->id, then DONE (else replied) */
+void http_control_delete(struct http_call *c, const char *kind,
+    void (*done)(struct http_call *c));
+/* http_control_body - the request body as a JSON object, NULL when replied
+ * (400 CannotParseRequest) */
+struct json_t *http_control_body(struct http_call *c);
+/* http_control_body_str - required string member NAME of B; NULL when
+ * replied (400 MissingParameter) */
+const char *http_control_body_str(struct http_call *c, struct json_t *b, const char *name);
+/* http_user_may_use - the caller's user may use compartment CID */
+int http_user_may_use(struct http_call *c, const char *cid);
 /* http_control_find - the object with id C->id among OBJS, NULL (404 sent) */
 const Ph__PolicyObject *http_control_find(struct http_call *c, Ph__PolicyObject **objs,
     size_t n);

@@ -1,19 +1,47 @@
 /*
- * http_control_dom - email domains and DKIM keys (read side) and the
- * configuration resource of the control plane (see http_control.h). Keys
- * and domains are created and checked by ph-control (phctl); this file only
- * shows them in OCI's shapes (EmailDomainCollection, DkimCollection).
+ * http_control_dom - email domains and DKIM keys and the configuration
+ * resource of the control plane (see http_control.h). ph-control validates
+ * and stores them (names, the key limit, key material, DNS records, the
+ * lifecycle driven by its DNS checker); this file maps OCI's operations onto
+ * PolicyList / PolicyPut / PolicyDelete and shows the objects in OCI's shapes
+ * (EmailDomainCollection, DkimCollection).
+ *
+ * Creates, updates and deletes are OCI's asynchronous operations: each one
+ * is a work request (http_workreq.h), begun once the caller's object (or,
+ * for a new key, its email domain) was found in the caller's tenancy, and
+ * SUCCEEDED when ph-control confirmed the change; the reply then is 202 with
+ * opc-work-request-id (and the resource as body for a create). A work
+ * request's compartment is the email domain's. A DKIM key created without a
+ * name gets the selector "ph-<yyyymmdd>-<6 hex>". An email domain created in
+ * the tenancy's root compartment (compartmentId = the tenancy OCID) is
+ * stored in the tenant's default compartment.
  *
  * DIAGNOSTICS: none beyond the replies.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "http_call.h"
 #include "http_control.h"
+#include "http_page.h"
+#include "http_workreq.h"
 #include "httpd.h"
+
+#define DOMAINS_PATH "/20170907/emailDomains"
+#define DKIMS_PATH "/20170907/dkims"
+
+/* ListEmailDomains / ListDkims sortBy: TIMECREATED (the default,
+ * descending), ID and NAME (ascending) */
+static const struct http_sort name_sorts[] = {
+	{ "TIMECREATED", "timeCreated", 1 },
+	{ "ID", "id", 0 },
+	{ "NAME", "name", 0 },
+	{ NULL, NULL, 0 },
+};
 
 /* domain_json - EmailDomain / EmailDomainSummary (the same fields) */
 static json_t *domain_json(const Ph__PolicyObject *po, int summary)
@@ -47,7 +75,7 @@ static int domain_match(const struct http_call *c, const Ph__PolicyObject *o,
 /* GET /emailDomains?compartmentId=[&name=] and /emailDomains/{id} */
 static const struct http_control_res domains = {
 	.kind = "emaildomain", .scope = "compartmentId", .filter = "name", .wrap = 1,
-	.match = domain_match, .json = domain_json,
+	.match = domain_match, .json = domain_json, .sorts = name_sorts,
 };
 
 void http_control_domain_list(struct http_call *c)
@@ -92,7 +120,7 @@ static int dkim_match(const struct http_call *c, const Ph__PolicyObject *o,
 /* GET /dkims?emailDomainId= and /dkims/{id} */
 static const struct http_control_res dkims = {
 	.kind = "dkim", .scope = "emailDomainId", .wrap = 1,
-	.match = dkim_match, .json = dkim_json,
+	.match = dkim_match, .json = dkim_json, .sorts = name_sorts,
 };
 
 void http_control_dkim_list(struct http_call *c)
@@ -103,6 +131,298 @@ void http_control_dkim_list(struct http_call *c)
 void http_control_dkim_get(struct http_call *c)
 {
 	http_control_res_get(c, &dkims);
+}
+
+/* ---- the asynchronous operations ---- */
+
+/* dom_op - the state of one operation across its ph-control round trips */
+struct dom_op {
+	json_t *body;			/* the parsed request body, or NULL */
+	char domain_id[HTTP_ID_MAX];	/* the email domain to find */
+	void (*then)(struct http_call *c, const Ph__EmailDomain *d);
+};
+
+/* dom_op_free - the call's op_free */
+static void dom_op_free(void *arg)
+{
+	struct dom_op *op = arg;
+
+	json_decref(op->body);
+	free(op);
+}
+
+/* dom_op_new - the call's operation state, taking BODY; NULL when replied */
+static struct dom_op *dom_op_new(struct http_call *c, json_t *body)
+{
+	struct dom_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL) {
+		json_decref(body);
+		http_reply_internal(c);
+		return NULL;
+	}
+	op->body = body;
+	c->op = op;
+	c->op_free = dom_op_free;
+	return op;
+}
+
+/* dom_body_opt - optional string member NAME of the body, "" when absent */
+static char *dom_body_opt(const struct dom_op *op, const char *name)
+{
+	const char *v = json_string_value(json_object_get(op->body, name));
+
+	return (char *)(v != NULL ? v : "");
+}
+
+/* dom_on_domain - the email domain op->domain_id among the caller's */
+static void dom_on_domain(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	struct dom_op *op = c->op;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(objs[i]->email_domain->id, op->domain_id) == 0) {
+			op->then(c, objs[i]->email_domain);
+			return;
+		}
+	http_not_found(c);
+}
+
+/* dom_with_domain - find email domain ID of the caller's tenancy, then THEN */
+static void dom_with_domain(struct http_call *c, const char *id,
+    void (*then)(struct http_call *c, const Ph__EmailDomain *d))
+{
+	struct dom_op *op = c->op;
+
+	snprintf(op->domain_id, sizeof(op->domain_id), "%s", id);
+	op->then = then;
+	http_control_list(c, "emaildomain", dom_on_domain);
+}
+
+/* dom_wr_begin - the work request of this call; -1 when replied (500) */
+static int dom_wr_begin(struct http_call *c, const char *operation, const char *action,
+    const char *comp)
+{
+	int dkim = c->res == &dkims;
+	struct http_wr_spec spec = { c->who.tenant_id, comp, operation,
+	    dkim ? "dkim" : "emailDomain", action, dkim ? DKIMS_PATH : DOMAINS_PATH, c->id };
+
+	if (http_wr_begin(c->hd->wrs, &spec, clock_now_ms(), c->work_request,
+	    sizeof(c->work_request)) == 0)
+		return 0;
+	http_reply_internal(c);
+	return -1;
+}
+
+/* dom_wr_done - ph-control confirmed: the work request SUCCEEDED; 202 with
+ * BODY (consumed, NULL for none) */
+static void dom_wr_done(struct http_call *c, json_t *body)
+{
+	const char *id = json_string_value(json_object_get(body, "id"));
+
+	http_wr_finish(c->hd->wrs, c->work_request, id, NULL, clock_now_ms());
+	http_set_header(c, "opc-work-request-id", c->work_request);
+	c->work_request[0] = '\0';
+	http_reply_json(c, 202, body);
+}
+
+/* dom_on_created - the stored object as the body */
+static void dom_on_created(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	(void)n;
+	dom_wr_done(c, c->res->json(objs[0], 0));
+}
+
+/* dom_on_changed - an update or delete: no body */
+static void dom_on_changed(struct http_call *c)
+{
+	dom_wr_done(c, NULL);
+}
+
+/* dom_on_updated - http_control_put's callback for updates */
+static void dom_on_updated(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	(void)objs;
+	(void)n;
+	dom_on_changed(c);
+}
+
+/* dom_put - PolicyPut of BODY (an EmailDomain or DkimKey) as the call's
+ * resource, after work request OPERATION began */
+static void dom_put(struct http_call *c, void *body, const char *operation,
+    const char *action, const char *comp, http_list_cb cb)
+{
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+
+	o.obj_case = c->res == &dkims ? PH__POLICY_OBJECT__OBJ_DKIM_KEY :
+	    PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN;
+	o.email_domain = body;	/* every member of the oneof shares its storage */
+	if (dom_wr_begin(c, operation, action, comp) == 0)
+		http_control_put(c, &o, cb);
+}
+
+/* dom_start - parse the body (UPDATE or create: required), set resource R
+ * and the operation state; NULL when replied */
+static struct dom_op *dom_start(struct http_call *c, const struct http_control_res *r,
+    int with_body)
+{
+	json_t *b = with_body ? http_control_body(c) : NULL;
+
+	if (with_body && b == NULL)
+		return NULL;
+	c->res = r;
+	return dom_op_new(c, b);
+}
+
+/* ---- email domains ---- */
+
+/* http_control_domain_create - POST /emailDomains {name, compartmentId, description} */
+void http_control_domain_create(struct http_call *c)
+{
+	Ph__EmailDomain d = PH__EMAIL_DOMAIN__INIT;
+	struct dom_op *op = dom_start(c, &domains, 1);
+	const char *name, *comp;
+
+	if (op == NULL || (name = http_control_body_str(c, op->body, "name")) == NULL ||
+	    (comp = http_control_body_str(c, op->body, "compartmentId")) == NULL)
+		return;
+	if (strcmp(comp, c->who.tenant_id) != 0 && !http_user_may_use(c, comp)) {
+		http_not_found(c);
+		return;
+	}
+	d.tenant_id = c->who.tenant_id;
+	d.compartment_id = strcmp(comp, c->who.tenant_id) == 0 ? "" : (char *)comp;
+	d.name = (char *)name;
+	d.description = dom_body_opt(op, "description");
+	dom_put(c, &d, "CREATE_EMAIL_DOMAIN", "CREATED", comp, dom_on_created);
+}
+
+/* domain_update - the domain as it is but for its description */
+static void domain_update(struct http_call *c, const Ph__EmailDomain *old)
+{
+	Ph__EmailDomain d = *old;
+
+	d.description = dom_body_opt(c->op, "description");
+	dom_put(c, &d, "UPDATE_EMAIL_DOMAIN", "UPDATED", old->compartment_id, dom_on_updated);
+}
+
+/* domain_delete - PolicyDelete (ph-control deletes its keys with it) */
+static void domain_delete(struct http_call *c, const Ph__EmailDomain *d)
+{
+	if (dom_wr_begin(c, "DELETE_EMAIL_DOMAIN", "DELETED", d->compartment_id) == 0)
+		http_control_delete(c, "emaildomain", dom_on_changed);
+}
+
+/* http_control_domain_update - PUT /emailDomains/{id} {description} */
+void http_control_domain_update(struct http_call *c)
+{
+	if (dom_start(c, &domains, 1) != NULL)
+		dom_with_domain(c, c->id, domain_update);
+}
+
+/* http_control_domain_delete - DELETE /emailDomains/{id} */
+void http_control_domain_delete(struct http_call *c)
+{
+	if (dom_start(c, &domains, 0) != NULL)
+		dom_with_domain(c, c->id, domain_delete);
+}
+
+/* ---- DKIM keys ---- */
+
+/* dkim_selector - a generated selector, "ph-<yyyymmdd>-<6 hex>" */
+static void dkim_selector(char *out, size_t cap)
+{
+	time_t now = (time_t)(clock_now_ms() / 1000);
+	struct tm tm;
+	char day[16], rnd[33];
+
+	gmtime_r(&now, &tm);
+	strftime(day, sizeof(day), "%Y%m%d", &tm);
+	id_new(rnd);
+	snprintf(out, cap, "ph-%s-%.6s", day, rnd);
+}
+
+/* dkim_create - a new key of domain D (found in the caller's tenancy) */
+static void dkim_create(struct http_call *c, const Ph__EmailDomain *d)
+{
+	Ph__DkimKey k = PH__DKIM_KEY__INIT;
+	char sel[64];
+
+	k.tenant_id = c->who.tenant_id;
+	k.email_domain_id = d->id;
+	k.selector = dom_body_opt(c->op, "name");
+	if (k.selector[0] == '\0') {
+		dkim_selector(sel, sizeof(sel));
+		k.selector = sel;
+	}
+	k.description = dom_body_opt(c->op, "description");
+	k.private_key_pem = dom_body_opt(c->op, "privateKey");
+	dom_put(c, &k, "CREATE_DKIM", "CREATED", d->compartment_id, dom_on_created);
+}
+
+/* dkim_update - a replaced key keeps every field but its description
+ * (ph-control), so the put names only the key and its domain */
+static void dkim_update(struct http_call *c, const Ph__EmailDomain *d)
+{
+	Ph__DkimKey k = PH__DKIM_KEY__INIT;
+
+	k.id = c->id;
+	k.tenant_id = c->who.tenant_id;
+	k.email_domain_id = d->id;
+	k.description = dom_body_opt(c->op, "description");
+	dom_put(c, &k, "UPDATE_DKIM", "UPDATED", d->compartment_id, dom_on_updated);
+}
+
+/* dkim_delete - PolicyDelete (ph-control passes the domain's active key on) */
+static void dkim_delete(struct http_call *c, const Ph__EmailDomain *d)
+{
+	if (dom_wr_begin(c, "DELETE_DKIM", "DELETED", d->compartment_id) == 0)
+		http_control_delete(c, "dkim", dom_on_changed);
+}
+
+/* dkim_on_key - the key C->id is the caller's: on to its email domain */
+static void dkim_on_key(struct http_call *c, Ph__PolicyObject **objs, size_t n)
+{
+	struct dom_op *op = c->op;
+	const Ph__PolicyObject *k = http_control_find(c, objs, n);
+
+	if (k != NULL)
+		dom_with_domain(c, k->dkim_key->email_domain_id, op->then);
+}
+
+/* dkim_with_key - find key C->id, its domain, then THEN */
+static void dkim_with_key(struct http_call *c, int with_body,
+    void (*then)(struct http_call *c, const Ph__EmailDomain *d))
+{
+	struct dom_op *op = dom_start(c, &dkims, with_body);
+
+	if (op == NULL)
+		return;
+	op->then = then;
+	http_control_list(c, "dkim", dkim_on_key);
+}
+
+/* http_control_dkim_create - POST /dkims {emailDomainId, name, description,
+ * privateKey} */
+void http_control_dkim_create(struct http_call *c)
+{
+	struct dom_op *op = dom_start(c, &dkims, 1);
+	const char *dom;
+
+	if (op != NULL && (dom = http_control_body_str(c, op->body, "emailDomainId")) != NULL)
+		dom_with_domain(c, dom, dkim_create);
+}
+
+/* http_control_dkim_update - PUT /dkims/{id} {description} */
+void http_control_dkim_update(struct http_call *c)
+{
+	dkim_with_key(c, 1, dkim_update);
+}
+
+/* http_control_dkim_delete - DELETE /dkims/{id} */
+void http_control_dkim_delete(struct http_call *c)
+{
+	dkim_with_key(c, 0, dkim_delete);
 }
 
 /* http_control_configuration - GET /configuration?compartmentId=<tenancy> */

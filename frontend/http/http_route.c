@@ -23,6 +23,7 @@
 #include "http_control.h"
 #include "http_route.h"
 #include "http_submit.h"
+#include "http_workreq.h"
 #include "httpd.h"
 #include "log.h"
 #include "policy.h"
@@ -35,40 +36,54 @@ struct http_route {
 	int with_id;		/* path + "/{id}" */
 	int sign_body;		/* the body is hashed in the signature */
 	void (*fn)(struct http_call *c);
+	const char *suffix;	/* with_id: + this ("/errors"), NULL for none */
 };
 
 static const struct http_route routes[] = {
-	{ EVHTTP_REQ_POST, "/20220926/actions/submitEmail", 0, 1, http_submit_email },
-	{ EVHTTP_REQ_POST, "/20220926/actions/submitRawEmail", 0, 0, http_submit_raw },
-	{ EVHTTP_REQ_POST, "/20170907/senders", 0, 1, http_control_sender_create },
-	{ EVHTTP_REQ_GET, "/20170907/senders", 0, 0, http_control_sender_list },
-	{ EVHTTP_REQ_GET, "/20170907/senders", 1, 0, http_control_sender_get },
-	{ EVHTTP_REQ_DELETE, "/20170907/senders", 1, 0, http_control_sender_delete },
-	{ EVHTTP_REQ_POST, "/20170907/suppressions", 0, 1, http_control_suppression_create },
-	{ EVHTTP_REQ_GET, "/20170907/suppressions", 0, 0, http_control_suppression_list },
-	{ EVHTTP_REQ_GET, "/20170907/suppressions", 1, 0, http_control_suppression_get },
-	{ EVHTTP_REQ_DELETE, "/20170907/suppressions", 1, 0, http_control_suppression_delete },
-	{ EVHTTP_REQ_GET, "/20170907/emailDomains", 0, 0, http_control_domain_list },
-	{ EVHTTP_REQ_GET, "/20170907/emailDomains", 1, 0, http_control_domain_get },
-	{ EVHTTP_REQ_GET, "/20170907/dkims", 0, 0, http_control_dkim_list },
-	{ EVHTTP_REQ_GET, "/20170907/dkims", 1, 0, http_control_dkim_get },
-	{ EVHTTP_REQ_GET, "/20170907/configuration", 0, 0, http_control_configuration },
+	{ EVHTTP_REQ_POST, "/20220926/actions/submitEmail", 0, 1, http_submit_email, NULL },
+	{ EVHTTP_REQ_POST, "/20220926/actions/submitRawEmail", 0, 0, http_submit_raw, NULL },
+	{ EVHTTP_REQ_POST, "/20170907/senders", 0, 1, http_control_sender_create, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/senders", 0, 0, http_control_sender_list, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/senders", 1, 0, http_control_sender_get, NULL },
+	{ EVHTTP_REQ_DELETE, "/20170907/senders", 1, 0, http_control_sender_delete, NULL },
+	{ EVHTTP_REQ_POST, "/20170907/suppressions", 0, 1, http_control_suppression_create, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/suppressions", 0, 0, http_control_suppression_list, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/suppressions", 1, 0, http_control_suppression_get, NULL },
+	{ EVHTTP_REQ_DELETE, "/20170907/suppressions", 1, 0, http_control_suppression_delete, NULL },
+	{ EVHTTP_REQ_POST, "/20170907/emailDomains", 0, 1, http_control_domain_create, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/emailDomains", 0, 0, http_control_domain_list, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/emailDomains", 1, 0, http_control_domain_get, NULL },
+	{ EVHTTP_REQ_PUT, "/20170907/emailDomains", 1, 1, http_control_domain_update, NULL },
+	{ EVHTTP_REQ_DELETE, "/20170907/emailDomains", 1, 0, http_control_domain_delete, NULL },
+	{ EVHTTP_REQ_POST, "/20170907/dkims", 0, 1, http_control_dkim_create, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/dkims", 0, 0, http_control_dkim_list, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/dkims", 1, 0, http_control_dkim_get, NULL },
+	{ EVHTTP_REQ_PUT, "/20170907/dkims", 1, 1, http_control_dkim_update, NULL },
+	{ EVHTTP_REQ_DELETE, "/20170907/dkims", 1, 0, http_control_dkim_delete, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/workRequests", 0, 0, http_workreq_list, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/workRequests", 1, 0, http_workreq_get, NULL },
+	{ EVHTTP_REQ_GET, "/20170907/workRequests", 1, 0, http_workreq_errors, "/errors" },
+	{ EVHTTP_REQ_GET, "/20170907/workRequests", 1, 0, http_workreq_logs, "/logs" },
+	{ EVHTTP_REQ_GET, "/20170907/configuration", 0, 0, http_control_configuration, NULL },
 };
 
-/* route_match - PATH is R's path, or its path + "/<id>" into ID */
+/* route_match - PATH is R's path, or its path + "/<id>" [+ suffix] into ID */
 static int route_match(const struct http_route *r, const char *path, char *id, size_t cap)
 {
-	size_t n = strlen(r->path);
-	const char *rest = path + n;
+	size_t n = strlen(r->path), idlen;
+	const char *rest = path + n, *end;
 
 	if (strncmp(path, r->path, n) != 0)
 		return 0;
 	if (!r->with_id)
 		return *rest == '\0';
-	if (rest[0] != '/' || rest[1] == '\0' || strchr(rest + 1, '/') != NULL ||
-	    strlen(rest + 1) >= cap)
+	if (rest[0] != '/' || rest[1] == '\0')
 		return 0;
-	snprintf(id, cap, "%s", rest + 1);
+	end = strchr(rest + 1, '/');
+	idlen = end != NULL ? (size_t)(end - rest - 1) : strlen(rest + 1);
+	if (idlen == 0 || idlen >= cap || strcmp(end ? end : "", r->suffix ? r->suffix : "") != 0)
+		return 0;
+	snprintf(id, cap, "%.*s", (int)idlen, rest + 1);
 	return 1;
 }
 

@@ -15,6 +15,7 @@
  *   control_timeout = 5000ms
  *   http_submit_endpoint = (https://<first listen address>)
  *   smtp_submit_endpoint = (empty)
+ *   work_requests = 10000               work_request_ttl = 86400s
  * The certificate and key come from [tls] (tls.h); whether the per-client
  * request rate fails open from [ratelimit] http_fail_open (ratelimit.h).
  *
@@ -33,6 +34,7 @@
 
 #include "http_call.h"
 #include "http_route.h"
+#include "http_workreq.h"
 #include "httpd.h"
 #include "log.h"
 #include "policy.h"
@@ -45,7 +47,7 @@
 /* httpd_config_rows - the [httpd] table */
 const struct config_row *httpd_config_rows(struct httpd_conf *c)
 {
-	static struct config_row rows[17];
+	static struct config_row rows[19];
 	const struct config_row r[] = {
 		{ "listen", CFG_LIST, 0, -1, "127.0.0.1:8443", &c->listen },
 		{ "hostname", CFG_STR, 0, -1, "", &c->hostname },
@@ -62,6 +64,8 @@ const struct config_row *httpd_config_rows(struct httpd_conf *c)
 		{ "control_timeout", CFG_MS, 10, 120000, "5000ms", &c->control_timeout },
 		{ "http_submit_endpoint", CFG_STR, 0, -1, "", &c->http_submit_endpoint },
 		{ "smtp_submit_endpoint", CFG_STR, 0, -1, "", &c->smtp_submit_endpoint },
+		{ "work_requests", CFG_INT, 1, 10000000, "10000", &c->work_requests },
+		{ "work_request_ttl", CFG_MS, 1000, 30LL * 86400000, "86400s", &c->work_request_ttl },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 
@@ -152,6 +156,10 @@ static void httpd_setup(struct httpd *hd, struct proc *p)
 		if (asprintf(&hd->conf.http_submit_endpoint, "https://%s", hd->conf.listen.v[0]) < 0)
 			fatalx("out of memory");
 	}
+	hd->wrs = http_wr_store_new((size_t)hd->conf.work_requests,
+	    (uint64_t)hd->conf.work_request_ttl);
+	if (hd->wrs == NULL)
+		fatalx("out of memory");
 	hd->base = p->base;
 	hd->proc = p;
 	LIST_INIT(&hd->calls);
@@ -191,6 +199,7 @@ static void httpd_cleanup(struct httpd *hd, struct ph_endpoints *ep)
 {
 	httpd_calls_free(hd);
 	evhttp_free(hd->http);
+	http_wr_store_free(hd->wrs);
 	SSL_CTX_free(hd->ssl);
 	rpc_client_free(hd->control);
 	queue_client_free(hd->queue);

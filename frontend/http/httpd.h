@@ -21,6 +21,7 @@ struct rl_client;
 struct queue_client;
 struct rpc_client;
 struct http_call;
+struct http_wr_store;
 
 /* httpd_conf - the [httpd] section */
 struct httpd_conf {
@@ -39,6 +40,8 @@ struct httpd_conf {
 	long long control_timeout;	/* ms */
 	char *http_submit_endpoint;	/* GET /configuration; "" = https://hostname:port */
 	char *smtp_submit_endpoint;
+	long long work_requests;	/* work requests kept in memory ... */
+	long long work_request_ttl;	/* ... for this many ms */
 };
 
 LIST_HEAD(http_call_list, http_call);
@@ -56,6 +59,7 @@ struct httpd {
 	SSL_CTX *ssl;
 	struct evhttp *http;
 	struct http_call_list calls;
+	struct http_wr_store *wrs;	/* work requests (http_workreq.h) */
 };
 
 /* httpd_config_rows - the [httpd] row table filling CONF */

@@ -8,13 +8,23 @@ signed SubmitEmail requests (1 KiB text body, one recipient); every 200 means
 a queue shard synced the message. Then smtp-source sends the same number of
 1 KiB messages with the same concurrency to the SMTP port. Prints both rates.
 
-usage: PH_BIN_DIR=build/bin tests/bench/https_submit.py [MSGS] [CLIENTS]
+usage: tests/bench/https_submit.py BUILD_DIR [MSGS] [CLIENTS]
+  BUILD_DIR is a release build, e.g.
+    cmake -S . -B /tmp/build-rel -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+    cmake --build /tmp/build-rel -j2
+  (its bin/ is used; the CMake build type and the machine are printed with the
+  figures).
 """
 import multiprocessing
 import os
+import platform
+import re
 import sys
 import time
 
+if len(sys.argv) < 2 or not os.path.isdir(os.path.join(sys.argv[1], "bin")):
+    sys.exit(__doc__)
+os.environ["PH_BIN_DIR"] = os.path.join(os.path.abspath(sys.argv[1]), "bin")
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from phtest import (HttpsApi, Procs, SmtpSink, Stack, make_api_key, smtp_source,  # noqa: E402
                     wait_port, wait_until)
@@ -44,9 +54,30 @@ def worker(args):
     return bad
 
 
+def machine(build):
+    """'<cpu model>, N cores, Linux <release>; build type <type>'"""
+    cpu = "unknown cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"^model name\s*:\s*(.*)$", f.read(), re.M)
+            cpu = m.group(1) if m else cpu
+    except OSError:
+        pass
+    kind = "unknown"
+    try:
+        with open(os.path.join(build, "CMakeCache.txt")) as f:
+            m = re.search(r"^CMAKE_BUILD_TYPE:\w+=(.*)$", f.read(), re.M)
+            kind = (m.group(1) if m else "") or "none"
+    except OSError:
+        pass
+    return "%s, %d cores, %s %s; build type %s (%s)" % (
+        cpu, os.cpu_count(), platform.system(), platform.release(), kind, build)
+
+
 def main():
-    msgs = int(sys.argv[1]) if len(sys.argv) > 1 else 4000
-    clients = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    build = sys.argv[1]
+    msgs = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
+    clients = int(sys.argv[3]) if len(sys.argv) > 3 else 8
     procs = Procs()
     try:
         sink = SmtpSink(procs, "/tmp")
@@ -73,7 +104,7 @@ def main():
             dt = time.time() - t0
             print("smtp:  %d messages, %d sessions (smtp-source -d): %.0f msg/s accepted (rc %d)"
                   % (n, clients, n / dt, p.returncode))
-            print("machine: %d cores, %s" % (os.cpu_count(), os.uname().release))
+            print("machine: " + machine(build))
     finally:
         procs.stop_all()
 

@@ -5,8 +5,9 @@
 //   PH_KEY_FILE, PH_COMPARTMENT, PH_TEST_ID, PH_WORKDIR; NODE_EXTRA_CA_CERTS
 //   trusts the stack's self-signed certificate.
 // It writes an OCI config file, creates an approved sender and a suppression,
-// submits one message with submitEmail and one with submitRawEmail, and prints
-// one JSON line with what the service answered.
+// submits one message with submitEmail and one with submitRawEmail, creates an
+// email domain and a DKIM key (waiting on their work requests with the SDK's
+// waiter), and prints one JSON line with what the service answered.
 import { createRequire } from "module";
 import fs from "fs";
 import path from "path";
@@ -62,7 +63,21 @@ const raw = await retried404(() => dpc.submitRawEmail({
   compartmentId: env.PH_COMPARTMENT, sender: sender.sender.emailAddress,
   recipients: ["sdk-ok@dest.test", "sdk-gone@dest.test"],
   contentLength: rawText.length, rawMessage: Readable.from([rawText]) }));
+// asynchronous operations: the SDK's waiter polls the work request until it
+// has finished
+const waiters = cp.createWaiters({ terminationStrategy: new common.MaxTimeTerminationStrategy(30) });
+const domain = await cp.createEmailDomain({ createEmailDomainDetails: {
+  name: `sdk-${tid.slice(0, 8)}.test`, compartmentId: env.PH_COMPARTMENT,
+  description: "made by the OCI SDK" } });
+const domainWr = await waiters.forWorkRequest({ workRequestId: domain.opcWorkRequestId });
+const dkim = await cp.createDkim({ createDkimDetails: {
+  emailDomainId: domain.emailDomain.id, name: "sdk1", description: "SDK key" } });
+const dkimWr = await waiters.forWorkRequest({ workRequestId: dkim.opcWorkRequestId });
+const dkims = await cp.listDkims({ emailDomainId: domain.emailDomain.id,
+  sortBy: email.requests.ListDkimsRequest.SortBy.Name,
+  sortOrder: email.models.SortOrder.Asc });
 console.log(JSON.stringify({
   sender: got.sender, suppression: supp.suppression,
   submit: submit.emailSubmittedResponse, raw: raw.emailRawSubmittedResponse,
-  requestId: submit.opcRequestId }));
+  requestId: submit.opcRequestId, domain: domain.emailDomain, domainWr: domainWr.workRequest,
+  dkim: dkim.dkim, dkimWr: dkimWr.workRequest, dkims: dkims.dkimCollection.items }));

@@ -322,6 +322,157 @@ def test_unknown_path_404():
            "Authorization failed or requested resource not found.")
 
 
+# ---- email domains, DKIM keys and their work requests (asynchronous)
+
+NOT_FOUND = "Authorization failed or requested resource not found."
+ZONE = "dkim.posthaste.localdomain"
+
+
+def work_request(api, resp, op, entity_type, action, entity_id):
+    """The work request of an asynchronous reply: SUCCEEDED, about ENTITY_ID."""
+    st, body, h = resp
+    assert st == 202, "status %d, want 202: %r" % (st, body)
+    wid = h["opc-work-request-id"]
+    assert wid.startswith("ocid1.emailworkrequest."), wid
+    w = {}
+
+    def done():
+        w.update(expect(api.call("GET", "/20170907/workRequests/" + wid), 200))
+        return w["status"] == "SUCCEEDED"
+    wait_until(done, 10, "work request %s SUCCEEDED" % wid)
+    assert w["operationType"] == op and w["percentComplete"] == 100, w
+    res = w["resources"][0]
+    assert (res["entityType"], res["actionType"], res["identifier"]) == (
+        entity_type, action, entity_id), w
+    assert w["timeAccepted"] <= w["timeStarted"] <= w["timeFinished"], w
+    errors = expect(api.call("GET", "/20170907/workRequests/%s/errors" % wid), 200)
+    assert errors == {"items": []}, errors
+    logs = expect(api.call("GET", "/20170907/workRequests/%s/logs" % wid), 200)
+    assert [x["message"] for x in logs["items"]] == ["Work request accepted",
+                                                      "Work request succeeded"], logs
+    return w
+
+
+def test_email_domain_and_dkim_keys():
+    e = env()
+    api = e.api
+    dom = "d%s.test" % uuid.uuid4().hex[:10]
+    r = api.call("POST", "/20170907/emailDomains",
+                 {"name": dom.upper(), "compartmentId": e.comp, "description": "first"})
+    d = r[1]
+    assert (d["name"], d["compartmentId"], d["lifecycleState"], d["description"]) == (
+        dom, e.comp, "ACTIVE", "first"), d
+    work_request(api, r, "CREATE_EMAIL_DOMAIN", "emailDomain", "CREATED", d["id"])
+    r = api.call("POST", "/20170907/dkims",
+                 {"emailDomainId": d["id"], "name": "sel1", "description": "k1"})
+    k1 = r[1]
+    work_request(api, r, "CREATE_DKIM", "dkim", "CREATED", k1["id"])
+    assert k1["name"] == "sel1" and k1["emailDomainId"] == d["id"], k1
+    assert k1["dnsSubdomainName"] == "sel1._domainkey." + dom, k1
+    assert k1["cnameRecordValue"] == "sel1.%s.%s" % (dom, ZONE), k1
+    assert k1["txtRecordValue"].startswith("v=DKIM1; k=rsa; p=MII"), k1
+    assert k1["lifecycleState"] == "CREATING" and "privateKey" not in k1, k1
+    r = api.call("POST", "/20170907/dkims", {"emailDomainId": d["id"]})
+    k2 = r[1]
+    work_request(api, r, "CREATE_DKIM", "dkim", "CREATED", k2["id"])
+    assert k2["name"].startswith("ph-" + time.strftime("%Y%m%d", time.gmtime())), k2
+    st, body, _ = api.call("POST", "/20170907/dkims", {"emailDomainId": d["id"], "name": "s3"})
+    assert (st, body["code"]) == (409, "Conflict"), body
+    expect(api.call("POST", "/20170907/dkims", {"name": "s4"}), 400, "MissingParameter",
+           "Required attribute emailDomainId can't be empty or null.")
+    expect(api.call("POST", "/20170907/dkims", {"emailDomainId": "ocid1.emaildomain.nope"}),
+           404, "NotAuthorizedOrNotFound", NOT_FOUND)
+    g = expect(api.call("GET", "/20170907/dkims/" + k1["id"]), 200)
+    assert g["cnameRecordValue"] == k1["cnameRecordValue"], g
+    # updates: the description only
+    r = api.call("PUT", "/20170907/dkims/" + k1["id"], {"description": "renamed"})
+    assert r[1] is None, r
+    work_request(api, r, "UPDATE_DKIM", "dkim", "UPDATED", k1["id"])
+    g = expect(api.call("GET", "/20170907/dkims/" + k1["id"]), 200)
+    assert g["description"] == "renamed" and g["name"] == "sel1", g
+    assert g["txtRecordValue"] == k1["txtRecordValue"], g
+    r = api.call("PUT", "/20170907/emailDomains/" + d["id"], {"description": "second"})
+    work_request(api, r, "UPDATE_EMAIL_DOMAIN", "emailDomain", "UPDATED", d["id"])
+    g = expect(api.call("GET", "/20170907/emailDomains/" + d["id"]), 200)
+    assert (g["description"], g["name"], g["compartmentId"]) == ("second", dom, e.comp), g
+    # another tenancy sees nothing of it
+    other = tenant_setup(e.st, "dkimother")[0]
+    for path in ("/20170907/emailDomains/" + d["id"], "/20170907/dkims/" + k1["id"]):
+        expect(other.call("GET", path), 404, "NotAuthorizedOrNotFound", NOT_FOUND)
+        expect(other.call("DELETE", path), 404, "NotAuthorizedOrNotFound", NOT_FOUND)
+    expect(other.call("POST", "/20170907/dkims", {"emailDomainId": d["id"]}), 404,
+           "NotAuthorizedOrNotFound", NOT_FOUND)
+    # lists: sortBy / sortOrder and pages
+    q = "/20170907/dkims?emailDomainId=" + d["id"]
+    names = lambda resp: [x["name"] for x in resp["items"]]  # noqa: E731
+    assert names(expect(api.call("GET", q + "&sortBy=NAME"), 200)) == sorted(
+        [k2["name"], "sel1"])
+    assert names(expect(api.call("GET", q + "&sortBy=NAME&sortOrder=DESC"), 200)) == sorted(
+        [k2["name"], "sel1"], reverse=True)
+    assert names(expect(api.call("GET", q), 200)) == [k2["name"], "sel1"], "newest first"
+    st, p1, h = api.call("GET", q + "&sortBy=TIMECREATED&sortOrder=ASC&limit=1")
+    assert st == 200 and names(p1) == ["sel1"] and h["opc-next-page"] == "1", (p1, h)
+    st, p2, h = api.call("GET", q + "&sortBy=TIMECREATED&sortOrder=ASC&limit=1&page=1")
+    assert names(p2) == [k2["name"]] and "opc-next-page" not in h, (p2, h)
+    expect(api.call("GET", q + "&sortBy=SIZE"), 400, "InvalidParameter", "Invalid sortBy")
+    expect(api.call("GET", q + "&sortOrder=UP"), 400, "InvalidParameter", "Invalid sortOrder")
+    wrs = expect(api.call("GET", "/20170907/workRequests?compartmentId=" + e.comp), 200)
+    times = [w["timeAccepted"] for w in wrs["items"]]
+    assert len(times) >= 6 and times == sorted(times, reverse=True), wrs
+    # deletes: the key, then the domain (with its other key)
+    r = api.call("DELETE", "/20170907/dkims/" + k1["id"])
+    work_request(api, r, "DELETE_DKIM", "dkim", "DELETED", k1["id"])
+    expect(api.call("GET", "/20170907/dkims/" + k1["id"]), 404, "NotAuthorizedOrNotFound",
+           NOT_FOUND)
+    r = api.call("DELETE", "/20170907/emailDomains/" + d["id"])
+    work_request(api, r, "DELETE_EMAIL_DOMAIN", "emailDomain", "DELETED", d["id"])
+    expect(api.call("GET", "/20170907/dkims/" + k2["id"]), 404, "NotAuthorizedOrNotFound",
+           NOT_FOUND)
+    expect(api.call("GET", "/20170907/emailDomains/" + d["id"]), 404,
+           "NotAuthorizedOrNotFound", NOT_FOUND)
+
+
+def test_refused_change_is_a_failed_work_request():
+    e = env()
+    st, body, h = e.api.call("POST", "/20170907/emailDomains",
+                             {"name": "gmail.com", "compartmentId": e.comp})
+    assert (st, body["code"]) == (400, "InvalidParameter"), body
+    assert "opc-work-request-id" not in h
+    failed = expect(e.api.call("GET", "/20170907/workRequests?status=FAILED&compartmentId=" +
+                               e.tenant), 200)["items"]
+    w = [x for x in failed if x["operationType"] == "CREATE_EMAIL_DOMAIN"][0]
+    errs = expect(e.api.call("GET", "/20170907/workRequests/%s/errors" % w["id"]), 200)
+    assert errs["items"][0]["message"] == body["message"], errs
+    expect(e.api.call("GET", "/20170907/workRequests/ocid1.emailworkrequest.none"), 404,
+           "NotAuthorizedOrNotFound", NOT_FOUND)
+    expect(e.api.call("GET", "/20170907/workRequests"), 400, "MissingParameter",
+           "Missing required parameter: compartmentId")
+
+
+def test_senders_time_created_and_sort():
+    e = env()
+    made = []
+    for a in ("s-b", "s-c", "s-a"):
+        s = expect(e.api.call("POST", "/20170907/senders", {
+            "compartmentId": e.comp, "emailAddress": "%s@sort.test" % a}), 200)
+        assert s["timeCreated"].endswith("Z") and s["lifecycleState"] == "ACTIVE", s
+        made.append(s)
+        time.sleep(0.01)
+    q = "/20170907/senders?compartmentId=%s" % e.comp
+    mine = lambda lst: [x["emailAddress"] for x in lst if x["emailAddress"].endswith(  # noqa
+        "@sort.test")]
+    assert mine(expect(e.api.call("GET", q + "&sortBy=EMAILADDRESS"), 200)) == [
+        "s-a@sort.test", "s-b@sort.test", "s-c@sort.test"]
+    assert mine(expect(e.api.call("GET", q), 200)) == [
+        "s-a@sort.test", "s-c@sort.test", "s-b@sort.test"], "timeCreated, newest first"
+    assert mine(expect(e.api.call("GET", q + "&sortBy=TIMECREATED&sortOrder=ASC"), 200)) == [
+        "s-b@sort.test", "s-c@sort.test", "s-a@sort.test"]
+    g = expect(e.api.call("GET", "/20170907/senders/" + made[0]["id"]), 200)
+    assert g["timeCreated"] == made[0]["timeCreated"], g
+    for s in made:
+        expect(e.api.call("DELETE", "/20170907/senders/" + s["id"]), 204)
+
+
 # ---- raw MIME
 
 def test_submit_raw_email():
@@ -427,6 +578,15 @@ def test_oci_typescript_sdk():
     got = [m for m in e.sink.messages() if tid.encode() in m]
     assert all(b"sdk-gone@" not in m.split(b"Received:")[0] for m in got)
     assert all(b"X-Rcpt-Args: <sdk-ok@dest.test>" in m for m in got)
+    dom = "sdk-%s.test" % tid[:8]
+    assert out["domain"]["name"] == dom and out["domain"]["lifecycleState"] == "ACTIVE", out
+    for wr, op, ident in ((out["domainWr"], "CREATE_EMAIL_DOMAIN", out["domain"]["id"]),
+                          (out["dkimWr"], "CREATE_DKIM", out["dkim"]["id"])):
+        assert (wr["status"], wr["operationType"], wr["resources"][0]["identifier"]) == (
+            "SUCCEEDED", op, ident), wr
+    assert out["dkim"]["dnsSubdomainName"] == "sdk1._domainkey." + dom, out["dkim"]
+    assert out["dkim"]["cnameRecordValue"] == "sdk1.%s.%s" % (dom, ZONE), out["dkim"]
+    assert [k["name"] for k in out["dkims"]] == ["sdk1"], out["dkims"]
 
 
 def test_clean_shutdown():
@@ -445,5 +605,7 @@ if __name__ == "__main__":
                test_limit_exceeded_per_minute_and_day, test_not_authenticated,
                test_hostile_bodies, test_suppression_reported_and_not_delivered,
                test_senders_crud_and_pagination, test_tenancy_isolation_and_configuration,
-               test_unknown_path_404, test_submit_raw_email, test_oci_typescript_sdk,
+               test_unknown_path_404, test_email_domain_and_dkim_keys,
+               test_refused_change_is_a_failed_work_request, test_senders_time_created_and_sort,
+               test_submit_raw_email, test_oci_typescript_sdk,
                test_too_many_requests_429_and_500, test_clean_shutdown])
