@@ -7,6 +7,7 @@
 #
 # usage: tests/bench/smtp_source.sh [BUILD_DIR]
 # env:   SESSIONS (20), SIZE (1024), MSGS (20000), REPS (3), PERSIST (1: -d),
+#        QUEUES (2: queue shards, as the embedded default config),
 #        PEERS ("posthaste postfix"), BENCH_NO_NETNS=1 to skip the private netns,
 #        SIGNED=1: posthaste DKIM-signs (RSA-2048 key of source.test made ACTIVE
 #        first, its DNS records served by a dnsmasq on 127.0.0.1:$DNS_PORT),
@@ -115,6 +116,9 @@ dkim_activate() {
 run_posthaste() {
 	local dd=$WORK/ph dkim_conf=
 	mkdir -p "$dd"
+	local queue_conf=
+	[ "${QUEUES:-2}" != 2 ] && queue_conf="[endpoints]
+queue = $(seq 0 $((QUEUES - 1)) | sed "s|.*|ipc://$dd/var/run/queue-&.sock|" | paste -sd, -)"
 	[ "$SIGNED" != 0 ] && dkim_conf="[dkim]
 check_interval = 1s
 dns_servers = 127.0.0.1:$DNS_PORT
@@ -133,6 +137,7 @@ default_per_day = 1000000000
 [relay]
 routes = *.test=127.0.0.1:$SINK_PORT
 $dkim_conf
+$queue_conf
 CONF
 	"$BUILD/bin/posthaste" run --config "$dd/posthaste.conf" >"$dd/posthaste.log" 2>&1 &
 	local sup=$!
