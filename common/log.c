@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/time.h>
+#include <event2/event.h>
 #include <jansson.h>
 
 #include "clock.h"
@@ -124,7 +125,29 @@ panic(const char *fmt, ...)
 
 /* ---- event logs ---- */
 
+/*
+ * Records are buffered per category and written with one write() per flush:
+ * every EVENTLOG_FLUSH_MS from the process's event loop, when a buffer passes
+ * EVENTLOG_BUF_MAX, and at exit. A process without a loop (tools, tests)
+ * writes each record at once. Whole lines only, so O_APPEND keeps the lines
+ * of several processes apart. A kill -9 loses at most the last
+ * EVENTLOG_FLUSH_MS of records; the durable account is the queue's header log.
+ * Called from the event loop's thread only.
+ */
+#define EVENTLOG_FLUSH_MS 50
+#define EVENTLOG_BUF_MAX (32 * 1024)
+#define EVENTLOG_CATEGORIES 8
+
+struct eventlog_file {
+	char name[32];
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
 static char *eventlog_dir;
+static struct eventlog_file eventlog_files[EVENTLOG_CATEGORIES];
+static struct event *eventlog_timer;
 
 int
 eventlog_open(const char *dir)
@@ -134,26 +157,99 @@ eventlog_open(const char *dir)
 	return eventlog_dir ? 0 : -1;
 }
 
-/* eventlog_fd - the O_APPEND fd of CATEGORY's file, opened once */
-static int
-eventlog_fd(const char *category)
+/* eventlog_file - CATEGORY's file, opened (O_APPEND) on first use */
+static struct eventlog_file *
+eventlog_file(const char *category)
 {
-	static struct { char name[32]; int fd; } fds[8];
 	char path[4096];
 
-	for (size_t i = 0; i < 8; i++) {
-		if (fds[i].name[0] == '\0') {
-			snprintf(fds[i].name, sizeof(fds[i].name), "%s", category);
+	for (size_t i = 0; i < EVENTLOG_CATEGORIES; i++) {
+		struct eventlog_file *f = &eventlog_files[i];
+		if (f->name[0] == '\0') {
+			snprintf(f->name, sizeof(f->name), "%s", category);
 			snprintf(path, sizeof(path), "%s/%s.log", eventlog_dir, category);
-			fds[i].fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-			if (fds[i].fd < 0)
+			f->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+			if (f->fd < 0)
 				log_warn("cannot open event log %s", path);
-			return fds[i].fd;
+			return f;
 		}
-		if (strcmp(fds[i].name, category) == 0)
-			return fds[i].fd;
+		if (strcmp(f->name, category) == 0)
+			return f;
 	}
-	return -1;
+	return NULL;
+}
+
+/* eventlog_flush_file - write what F holds */
+static void
+eventlog_flush_file(struct eventlog_file *f)
+{
+	if (f->len == 0 || f->fd < 0)
+		return;
+	if (write(f->fd, f->buf, f->len) < 0)
+		log_warn("event log %s", f->name);
+	f->len = 0;
+}
+
+void
+eventlog_flush(void)
+{
+	for (size_t i = 0; i < EVENTLOG_CATEGORIES; i++)
+		eventlog_flush_file(&eventlog_files[i]);
+}
+
+static void
+eventlog_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	eventlog_flush();
+}
+
+void
+eventlog_attach(struct event_base *base)
+{
+	if (eventlog_timer == NULL)
+		eventlog_timer = evtimer_new(base, eventlog_on_timer, NULL);
+}
+
+void
+eventlog_detach(void)
+{
+	eventlog_flush();
+	if (eventlog_timer != NULL)
+		event_free(eventlog_timer);
+	eventlog_timer = NULL;
+	for (size_t i = 0; i < EVENTLOG_CATEGORIES; i++) {
+		free(eventlog_files[i].buf);
+		eventlog_files[i].buf = NULL;
+		eventlog_files[i].cap = 0;
+	}
+}
+
+/* eventlog_append - one line into F's buffer; flush now or arm the timer */
+static void
+eventlog_append(struct eventlog_file *f, const char *line, size_t len)
+{
+	static const struct timeval flush = { 0, EVENTLOG_FLUSH_MS * 1000 };
+
+	if (f->len + len > f->cap) {
+		size_t cap = f->cap ? f->cap : 4096;
+		while (cap < f->len + len)
+			cap *= 2;
+		char *b = realloc(f->buf, cap);
+		if (b == NULL) {
+			eventlog_flush_file(f);
+			if (write(f->fd, line, len) < 0)
+				log_warn("event log %s", f->name);
+			return;
+		}
+		f->buf = b;
+		f->cap = cap;
+	}
+	memcpy(f->buf + f->len, line, len);
+	f->len += len;
+	if (eventlog_timer == NULL || f->len >= EVENTLOG_BUF_MAX)
+		eventlog_flush_file(f);
+	else if (!evtimer_pending(eventlog_timer, NULL))
+		evtimer_add(eventlog_timer, &flush);
 }
 
 void
@@ -162,12 +258,12 @@ eventlog_write(const char *category, const char *source, json_t *data)
 	char stamp[40], id[33], type[96];
 	uint64_t now = clock_now_ms();
 	time_t secs = (time_t)(now / 1000);
+	struct eventlog_file *f;
 	struct tm tm;
 	json_t *rec;
 	char *line;
-	int fd;
 
-	if (eventlog_dir == NULL || (fd = eventlog_fd(category)) < 0) {
+	if (eventlog_dir == NULL || (f = eventlog_file(category)) == NULL || f->fd < 0) {
 		json_decref(data);
 		return;
 	}
@@ -188,7 +284,6 @@ eventlog_write(const char *category, const char *source, json_t *data)
 		return;
 	size_t len = strlen(line);
 	line[len] = '\n';	/* json_dumps buffers have the NUL to spare */
-	if (write(fd, line, len + 1) < 0)
-		log_warn("event log %s", category);
+	eventlog_append(f, line, len + 1);
 	free(line);
 }

@@ -33,9 +33,15 @@ _Noreturn void fatalx(const char *fmt, ...)
 _Noreturn void panic(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 
-/* eventlog - JSON lines. data is a jansson json_t * and is consumed (decref'd). */
+/* eventlog - JSON lines. data is a jansson json_t * and is consumed (decref'd).
+ * With a loop attached, records are buffered and written every 50 ms (and at
+ * eventlog_detach); without one, each record is written at once. */
 struct json_t;
+struct event_base;
 int eventlog_open(const char *dir);
+void eventlog_attach(struct event_base *base);
+void eventlog_detach(void);
+void eventlog_flush(void);
 void eventlog_write(const char *category, const char *source, struct json_t *data);
 
 #endif

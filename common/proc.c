@@ -159,6 +159,7 @@ proc_init(struct proc *p, const char *name, int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	p->base = proc_event_base();
+	eventlog_attach(p->base);
 	sig_term = evsignal_new(p->base, SIGTERM, proc_on_signal, p);
 	sig_int = evsignal_new(p->base, SIGINT, proc_on_signal, p);
 	evsignal_add(sig_term, NULL);
@@ -206,6 +207,7 @@ proc_run(struct proc *p)
 	int rc = event_base_dispatch(p->base);
 
 	log_info("exited event loop");
+	eventlog_detach();
 	if (grace_timer)
 		event_free(grace_timer);
 	event_free(sig_term);
