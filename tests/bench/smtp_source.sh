@@ -56,7 +56,8 @@ sink_count() { tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | 
 measure() {
 	local port=$1 name=$2 acc=() e2e=() r before t0 t1 t2 target opt=()
 	[ "$PERSIST" = 1 ] && opt=(-d)
-	for r in $(seq "$REPS"); do
+	# a warm-up run first, not counted (like the reference harness's pilot run)
+	for r in warmup $(seq "$REPS"); do
 		before=$(sink_count); before=${before:-0}; target=$((before + MSGS))
 		t0=$(now)
 		smtp-source "${opt[@]}" -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M bench.source.test \
@@ -74,7 +75,7 @@ measure() {
 		a=$(rate "$MSGS" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
 		e=$(rate "$MSGS" "$(awk -v a="$t0" -v b="$t2" 'BEGIN{print b-a}')")
 		echo "  $name run $r: accept $a msg/s, e2e $e msg/s (smtp-source rc=$rc)"
-		acc+=("$a"); e2e+=("$e")
+		[ "$r" != warmup ] && acc+=("$a") && e2e+=("$e")
 		sleep 1
 	done
 	eval "RESULT_$name=\"$(median "${acc[@]}") $(median "${e2e[@]}")\""
