@@ -78,7 +78,7 @@ size_t dkim_diag_names(const struct dkim_diag_in *in, char **out, size_t max)
 
 	n = add_name(out, n, max, in->cname_name);
 	n = add_name(out, n, max, in->cname_value);
-	for (const char *z = in->domain; z != NULL && strchr(z, '.') != NULL;
+	for (const char *z = in->domain; strchr(z, '.') != NULL;
 	    z = strchr(z, '.') + 1) {
 		snprintf(buf, sizeof(buf), "%s.%s", in->cname_name, z);
 		n = add_name(out, n, max, buf);
