@@ -382,8 +382,13 @@ class RawSmtp:
         self.sock.close()
 
 
+EVENTLOG_FLUSH_S = 0.2   # processes write their event logs every 50 ms
+
+
 def event_records(data_dir, category):
-    """The JSON records of event log CATEGORY ("accepted", "relayed")."""
+    """The JSON records of event log CATEGORY ("accepted", "relayed") written
+    up to now: it first waits out the processes' event-log flush interval."""
+    time.sleep(EVENTLOG_FLUSH_S)
     path = os.path.join(data_dir, "log", category + ".log")
     if not os.path.exists(path):
         return []
