@@ -5,13 +5,17 @@
  * sender, enqueued in this shard like any message (never for a message
  * from the null sender: no bounce of a bounce); and for each hard bounce
  * (bounce_classify) a HARDBOUNCE suppression in the tenant's list, sent to
- * ph-control (PolicyPut; ERR_EXISTS means it was there already).
+ * ph-control (PolicyPut; ERR_EXISTS means it was there already). A
+ * suppression is stored with the bounce's state change (p/, through the
+ * writer thread) and offered again until ph-control answers (queue_supp.c),
+ * across restarts too.
  *
  * The replies come from the message's header log record, whose outcome
  * calls ran just before.
  *
- * DIAGNOSTICS: a DSN that cannot be built or stored, and a suppression that
- * ph-control refused or did not answer, are warnings (not retried).
+ * DIAGNOSTICS: a DSN that cannot be built or stored is a warning (not
+ * retried); so is a suppression that cannot be kept (out of memory).
+ * queue_supp.c reports refusals and retries.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 #include "queue_msg.h"
 #include "queue_shard.h"
 #include "queue_store.h"
+#include "queue_supp.h"
 #include "rpc.h"
 
 #define CONTROL_TIMEOUT_MS 10000
@@ -37,58 +42,69 @@ struct bounce_rcpt {
 	const char *final;	/* the reply that made it final */
 };
 
-/* on_suppressed - ph-control's answer to a suppression */
+/* on_suppressed - ph-control's answer to the offer of item ARG */
 static void
 on_suppressed(void *arg, Ph__Envelope *rep)
 {
-	char *addr = arg;
 	const Ph__Status *st = NULL;
 
 	if (rep != NULL && rep->body_case == PH__ENVELOPE__BODY_POLICY_REPLY)
 		st = rep->policy_reply->status;
 	else if (rep != NULL && rep->body_case == PH__ENVELOPE__BODY_STATUS)
 		st = rep->status;
-	if (st != NULL && (st->ok || st->code == PH__ERROR_CODE__ERR_EXISTS))
-		log_info("suppression HARDBOUNCE for <%s> %s", addr,
-		    st->ok ? "added" : "was there already");
-	else
-		log_warnx("suppression for <%s> not added: %s", addr,
-		    st != NULL ? st->message : "no answer from ph-control");
-	free(addr);
+	qsupp_answer(arg, st);
 }
 
-/* suppress - a HARDBOUNCE suppression of R's address for M's tenant */
+/* queue_supp_send - offer suppression X (item IT) to ph-control */
+int
+queue_supp_send(void *arg, struct qsupp_item *it, const Ph__Suppression *x)
+{
+	struct queue *q = arg;
+	Ph__Envelope env;
+	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+
+	if (q->control == NULL)
+		return -1;
+	o.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
+	o.suppression = (Ph__Suppression *)x;
+	put.object = &o;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_POLICY_PUT;
+	env.policy_put = &put;
+	return rpc_call(q->control, &env, CONTROL_TIMEOUT_MS, on_suppressed, it);
+}
+
+/* queue_supp_save - the p/ record of a new pending suppression */
+void
+queue_supp_save(void *arg, const char *id, const void *data, size_t len)
+{
+	queue_submit(arg, QJOB_SUPP_PUT, id, data, len, 0);
+}
+
+/* queue_supp_forget - ph-control has it (or refused it for good) */
+void
+queue_supp_forget(void *arg, const char *id)
+{
+	queue_submit(arg, QJOB_SUPP_DEL, id, NULL, 0, 0);
+}
+
+/* suppress - a HARDBOUNCE suppression of R's address for M's tenant, kept
+ * until ph-control confirms it (queue_supp.c) */
 static void
 suppress(struct queue *q, const struct qmsg *m, const Ph__HeaderRecord *rec,
     const struct bounce_rcpt *r)
 {
-	Ph__Envelope env;
-	Ph__PolicyPut put = PH__POLICY_PUT__INIT;
-	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
 	Ph__Suppression x = PH__SUPPRESSION__INIT;
-	char *addr = strdup(r->d.addr);
 
-	if (addr == NULL || q->control == NULL) {
-		free(addr);
-		return;
-	}
 	x.tenant_id = m->tenant_id;
 	x.address = (char *)r->d.addr;
 	x.reason = "HARDBOUNCE";
 	x.error_detail = (char *)r->final;
 	x.message_id = rec != NULL && rec->message_id[0] != '\0' ?
 	    rec->message_id : (char *)m->qid;
-	o.obj_case = PH__POLICY_OBJECT__OBJ_SUPPRESSION;
-	o.suppression = &x;
-	put.object = &o;
-	msg_init(&env);
-	env.body_case = PH__ENVELOPE__BODY_POLICY_PUT;
-	env.policy_put = &put;
-	if (rpc_call(q->control, &env, CONTROL_TIMEOUT_MS, on_suppressed,
-	    addr) < 0) {
-		log_warnx("suppression for <%s> not sent to ph-control", addr);
-		free(addr);
-	}
+	if (qsupp_add(q->supp, &x) < 0)
+		log_warnx("suppression for <%s> could not be kept", x.address);
 }
 
 /* rcpt_fill - what the record says about recipient I */

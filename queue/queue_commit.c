@@ -124,6 +124,12 @@ batch_add(struct queue_store *st, struct queue_batch *b, struct qjob *j)
 	case QJOB_HLOG:
 		queue_store_put_hlog(st, b, j->qid, j->ms, j->data, j->len);
 		break;
+	case QJOB_SUPP_PUT:
+		queue_store_put_pending(st, b, j->qid, j->data, j->len);
+		break;
+	case QJOB_SUPP_DEL:
+		queue_store_del_pending(st, b, j->qid);
+		break;
 	case QJOB_COMPACT:
 		break;
 	}

@@ -20,6 +20,8 @@ enum qjob_kind {
 	QJOB_DELETE,	/* every key of a message but its header log record */
 	QJOB_HLOG,	/* h/ record (DATA, MS) */
 	QJOB_COMPACT,	/* after the batch: flush and compact the store */
+	QJOB_SUPP_PUT,	/* p/ record QID (DATA) of a pending suppression */
+	QJOB_SUPP_DEL,	/* drop p/ record QID: ph-control has it */
 };
 
 struct qjob {

@@ -17,6 +17,10 @@
  * DeliveryTask pushed uses one. Ready tasks go round robin over the relays
  * that have credits.
  *
+ * Expiry: a deferral after received + max_age fails the recipient
+ * ("4.4.7 message expired"); so does a tick that finds its task still
+ * ready then (no relay took it), checked at most once a second.
+ *
  * DIAGNOSTICS: lease expiry and relay restarts are logged (info); a body
  * that cannot be read defers the task (warning); a push that fails takes the
  * relay's credits away until it sends more (warning).
@@ -34,6 +38,7 @@
 #include "queue_store.h"
 
 #define CREDITS_MAX 100000
+#define EXPIRY_SCAN_MS 1000	/* ready tasks are checked for expiry this often */
 #define REPLY_EXPIRED "4.4.7 message expired"
 #define REPLY_NO_RESULT "4.4.0 no result from relay"
 #define REPLY_NO_BODY "4.3.0 message body unavailable"
@@ -77,6 +82,7 @@ struct qsched {
 	size_t nrelays, rr;
 	uint64_t messages, rcpts_pending, nready, nleased, nwait;
 	uint64_t delivered_total, failed_total, deferred_total;
+	uint64_t expiry_scan_ms;	/* the next walk of the ready list */
 };
 
 /* ---- task id hash ---- */
@@ -704,7 +710,28 @@ qsched_on_result(struct qsched *s, const struct zpeer *peer,
 	sched_dispatch(s);
 }
 
-/* qsched_tick - leases that ended are ready again; so are due retries */
+/* sched_expire - ready tasks whose message is past max_age (no relay took
+ * them) fail as expired, like a deferral after the expiry; the walk runs at
+ * most every EXPIRY_SCAN_MS */
+static void
+sched_expire(struct qsched *s)
+{
+	uint64_t now = clock_now_ms();
+	struct qtask *t, *next;
+
+	if (now < s->expiry_scan_ms)
+		return;
+	s->expiry_scan_ms = now + EXPIRY_SCAN_MS;
+	/* task_finish frees T only (its message stays while NEXT has it) */
+	for (t = TAILQ_FIRST(&s->ready); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, link);
+		if (now >= t->msg->received_ms + s->cfg.max_age_ms)
+			task_finish(s, t, NULL);
+	}
+}
+
+/* qsched_tick - leases that ended are ready again; so are due retries;
+ * what no relay took before its message expired fails */
 void
 qsched_tick(struct qsched *s)
 {
@@ -722,6 +749,7 @@ qsched_tick(struct qsched *s)
 		task_set_ready(s, t, 0);
 	}
 	sched_dispatch(s);
+	sched_expire(s);
 }
 
 /* qsched_stats - the scheduler's counters */

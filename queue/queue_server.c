@@ -14,7 +14,9 @@
  *   phctl    -> HeaderLogQuery      <- HeaderLogReply (records not expired)
  *   phctl    -> QueueCompact        <- Status, once flushed and compacted
  * and as a client of ph-control (endpoints.control):
- *   shard    -> PolicyPut           a HARDBOUNCE suppression (queue_bounce.c)
+ *   shard    -> PolicyPut           a HARDBOUNCE suppression (queue_bounce.c),
+ *                                      offered again until answered
+ *                                      (queue_supp.c)
  *
  * Setup order: config, store, writer thread, scheduler, recovery of every
  * message not final, sockets, timers, READY, loop. Every write goes to the
@@ -49,6 +51,7 @@
 #include "queue_sched.h"
 #include "queue_shard.h"
 #include "queue_store.h"
+#include "queue_supp.h"
 #include "rpc.h"
 
 #define TICK_MS 200
@@ -221,13 +224,14 @@ queue_on_request(void *arg, struct rpc_server *srv, const struct zpeer *peer,
 	msg_free(env);
 }
 
-/* queue_on_tick - leases and retry times */
+/* queue_on_tick - leases, retry times, suppressions to offer again */
 static void
 queue_on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct queue *q = arg;
 
 	qsched_tick(q->sched);
+	qsupp_tick(q->supp);
 }
 
 /* queue_on_compact_timer - the periodic compaction (expired header records
@@ -252,7 +256,19 @@ queue_load_one(void *arg, const char *qid, const void *meta, size_t mlen,
 	return 0;
 }
 
-/* queue_recover - schedule every message that is not final */
+/* queue_load_supp - one stored suppression ph-control has not confirmed */
+static int
+queue_load_supp(void *arg, const char *id, const void *val, size_t len)
+{
+	struct queue *q = arg;
+
+	if (qsupp_restore(q->supp, id, val, len) < 0)
+		log_warnx("p/%s: malformed stored suppression skipped", id);
+	return 0;
+}
+
+/* queue_recover - schedule every message that is not final, and every
+ * suppression still owed to ph-control */
 static void
 queue_recover(struct queue *q)
 {
@@ -260,10 +276,13 @@ queue_recover(struct queue *q)
 
 	if (queue_store_load(q->store, queue_load_one, q) < 0)
 		fatalx("%s: cannot read the stored messages", q->conf.db_dir);
+	if (queue_store_scan_pending(q->store, queue_load_supp, q) < 0)
+		fatalx("%s: cannot read the stored suppressions",
+		    q->conf.db_dir);
 	qsched_stats(q->sched, &st);
-	log_info("recovered %llu messages, %llu recipients pending",
-	    (unsigned long long)st.messages,
-	    (unsigned long long)st.recipients_pending);
+	log_info("recovered %llu messages, %llu recipients pending, "
+	    "%zu suppressions pending", (unsigned long long)st.messages,
+	    (unsigned long long)st.recipients_pending, qsupp_pending(q->supp));
 }
 
 /* queue_hostname - [queue] hostname, or the system's name */
@@ -285,6 +304,8 @@ queue_open(struct queue *q, struct proc *p)
 	struct qsched_cfg sc;
 	struct qsched_io io = { io_push, io_save_state, io_remove, io_outcome,
 	    io_failed, q };
+	struct qsupp_io sio = { queue_supp_save, queue_supp_forget,
+	    queue_supp_send, q };
 	char *err = NULL;
 
 	q->proc = p;
@@ -306,7 +327,8 @@ queue_open(struct queue *q, struct proc *p)
 	sc.nretry = q->conf.nretry;
 	sc.shard = q->shard;
 	q->sched = qsched_new(&sc, q->store, &io);
-	if (q->sched == NULL)
+	q->supp = qsupp_new(&sio);
+	if (q->sched == NULL || q->supp == NULL)
 		fatalx("out of memory");
 }
 
@@ -359,7 +381,8 @@ queue_close(struct queue *q)
 	event_free(q->tick);
 	if (q->compact_timer != NULL)
 		event_free(q->compact_timer);
-	rpc_client_free(q->control);
+	rpc_client_free(q->control);	/* no answers after this */
+	qsupp_free(q->supp);
 	rpc_server_free(q->srv);
 	qsched_free(q->sched);
 	queue_store_close(q->store);

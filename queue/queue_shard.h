@@ -14,11 +14,14 @@
 #include "msg.h"
 #include "queue.h"
 #include "queue_commit.h"
+#include "control.pb-c.h"
 
 struct event;
 struct proc;
 struct qmsg;
 struct qsched;
+struct qsupp;
+struct qsupp_item;
 struct queue_store;
 struct rpc_client;
 struct rpc_server;
@@ -34,6 +37,7 @@ struct queue {
 	struct qsched *sched;
 	struct rpc_server *srv;
 	struct rpc_client *control;	/* suppressions of hard bounces */
+	struct qsupp *supp;		/* the ones ph-control has not confirmed */
 	struct event *tick;
 	struct event *compact_timer;
 	int closing;		/* stopping: the writer drains, nothing new */
@@ -61,5 +65,13 @@ void queue_on_compact(struct queue *q, const struct zpeer *peer,
 /* queue_bounce - the recipients IDX of M failed: DSN and suppressions */
 void queue_bounce(struct queue *q, struct qmsg *m, const uint32_t *idx,
     size_t n);
+
+/* the qsupp_io of the shard (queue_bounce.c): p/ records through the
+ * writer, offers as PolicyPut to ph-control */
+void queue_supp_save(void *arg, const char *id, const void *data,
+    size_t len);
+void queue_supp_forget(void *arg, const char *id);
+int queue_supp_send(void *arg, struct qsupp_item *it,
+    const Ph__Suppression *x);
 
 #endif

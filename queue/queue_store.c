@@ -2,7 +2,8 @@
  * queue_store - the key layout of a queue shard over the backend vtable
  * (see queue_store.h): message metadata, body and recipient state of one
  * message live under m/, b/ and s/ followed by its queue id; its header log
- * record under h/, with the time it expires from.
+ * record under h/, with the time it expires from; suppressions waiting for
+ * ph-control under p/.
  *
  * DIAGNOSTICS: nothing is fatal here; a message whose state cannot be read
  * during a load is reported by the caller through the load callback's return.
@@ -136,6 +137,54 @@ queue_store_load(struct queue_store *st, queue_load_cb cb, void *arg)
 	struct load_ctx ctx = { st, cb, arg };
 
 	return st->ops->scan(st, "m/", load_one, &ctx);
+}
+
+/* ---- pending suppressions ---- */
+
+struct pending_scan {
+	queue_pending_cb cb;
+	void *arg;
+};
+
+/* queue_store_put_pending - "p/<id>" = VAL */
+void
+queue_store_put_pending(struct queue_store *st, struct queue_batch *b,
+    const char *id, const void *val, size_t len)
+{
+	char key[KEY_MAX];
+
+	store_key(key, 'p', id);
+	st->ops->batch_put(b, key, val, len);
+}
+
+/* queue_store_del_pending - drop "p/<id>" */
+void
+queue_store_del_pending(struct queue_store *st, struct queue_batch *b,
+    const char *id)
+{
+	char key[KEY_MAX];
+
+	store_key(key, 'p', id);
+	st->ops->batch_del(b, key);
+}
+
+/* pending_one - a scanned p/ record, reported without its prefix */
+static int
+pending_one(void *arg, const char *key, const void *val, size_t len)
+{
+	struct pending_scan *ps = arg;
+
+	return ps->cb(ps->arg, key + 2, val, len);
+}
+
+/* queue_store_scan_pending - every p/ record */
+int
+queue_store_scan_pending(struct queue_store *st, queue_pending_cb cb,
+    void *arg)
+{
+	struct pending_scan ps = { cb, arg };
+
+	return st->ops->scan(st, "p/", pending_one, &ps);
 }
 
 /* ---- header log ---- */

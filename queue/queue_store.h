@@ -10,6 +10,8 @@
  *   h/<queue_id>  header log record: received_ms (u64, little endian) then a
  *                 packed HeaderRecord (queue_hlog.c); outlives the message
  *                 and expires header_retention after received_ms
+ *   p/<id>        a HARDBOUNCE suppression ph-control has not confirmed yet:
+ *                 a packed Suppression (queue_supp.c), deleted once it has
  * A message is written (m/, b/ and h/) in one batch with a synced write;
  * state and header log updates and the final delete of m/, b/ and s/ are
  * later batches. Expired h/ records are dropped by the RocksDB backend's
@@ -107,6 +109,18 @@ int queue_store_expired(const char *key, size_t klen, const void *val,
     size_t vlen, uint64_t retention_ms, uint64_t now_ms);
 /* queue_store_compact - see queue_store_ops.compact */
 int queue_store_compact(struct queue_store *st);
+
+/* queue_store_put_pending - the p/ record ID of a pending suppression */
+void queue_store_put_pending(struct queue_store *st, struct queue_batch *b,
+    const char *id, const void *val, size_t len);
+void queue_store_del_pending(struct queue_store *st, struct queue_batch *b,
+    const char *id);
+/* queue_pending_cb - one p/ record; return -1 to stop */
+typedef int (*queue_pending_cb)(void *arg, const char *id, const void *val,
+    size_t len);
+/* queue_store_scan_pending - every p/ record, in id order */
+int queue_store_scan_pending(struct queue_store *st, queue_pending_cb cb,
+    void *arg);
 
 /* queue_load_cb - one stored message; STATE is NULL when none was written */
 typedef int (*queue_load_cb)(void *arg, const char *qid, const void *meta,

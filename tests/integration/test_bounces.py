@@ -12,7 +12,9 @@ import email.policy
 import email.utils
 import glob
 import os
+import signal
 import smtplib
+import time
 import subprocess
 import uuid
 from email.message import EmailMessage
@@ -41,11 +43,11 @@ def send(st, sender, rcpts, tid, body="hello\r\n"):
     assert refused == {}, refused
 
 
-def with_stack(name, rules, fn, config=""):
+def with_stack(name, rules, fn, config="", **kw):
     procs = Procs()
     try:
         sink = PySink(procs, "/tmp", rules)
-        with Stack(name, sink_port=sink.port, config=config) as st:
+        with Stack(name, sink_port=sink.port, config=config, **kw) as st:
             st.start()
             fn(st, sink)
     finally:
@@ -234,6 +236,51 @@ def test_body_gone_and_retention():
     with_stack("retention", None, body)
 
 
+def test_suppression_outlives_control_and_shard():
+    """One shard. ph-control is stopped when the hard bounce happens; the
+    shard is killed (-9) and restarted meanwhile, then the stopped ph-control is
+    killed too, so every offer made so far is lost: the restarted shard
+    must have loaded the pending suppression and offer it again until the
+    restarted ph-control takes it."""
+    tid = uuid.uuid4().hex
+    bad = "gone-%s@dest.test" % tid[:8]
+
+    def body(st, sink):
+        st.approve("alice@source.test")
+        control = st.pid("ph-control")
+        os.kill(control, signal.SIGSTOP)
+        try:
+            send(st, "alice@source.test", [bad], tid)
+            # the report is enqueued after the pending suppression's write
+            wait_until(lambda: [m for m in sink.messages() if m["mail_from"] == ""
+                                and tid.encode() in m["data"]],
+                       60, "the bounce report")
+            shard = st.pid("ph-queue")
+            os.kill(shard, signal.SIGKILL)
+            wait_until(lambda: st.pid("ph-queue") not in (None, shard), 30,
+                       "the restarted shard")
+            wait_until(lambda: st.log().count("suppressions pending") >= 2, 30,
+                       "the restarted shard's recovery")
+            assert "1 suppressions pending" in st.log()
+            time.sleep(0.5)     # its first offer goes to the stopped ph-control
+        finally:
+            os.kill(control, signal.SIGKILL)
+        wait_until(lambda: st.pid("ph-control") not in (None, control), 30,
+                   "the restarted ph-control")
+
+        def suppression():
+            return [s for s in st.phctl("suppression", "list")
+                    if s["address"] == bad]
+        sup = wait_until(suppression, 60, "the HARDBOUNCE suppression")
+        assert len(sup) == 1
+        assert sup[0]["reason"] == "HARDBOUNCE"
+        assert sup[0]["error_detail"] == USER_UNKNOWN % bad
+        assert sup[0]["message_id"] == "<%s@source.test>" % tid
+        assert "suppression HARDBOUNCE for <%s> added" % bad in st.log()
+    with_stack("suppress-retry", {bad: [USER_UNKNOWN % bad]}, body, queues=1)
+
+
 if __name__ == "__main__":
     run_tests([test_hard_bounce_dsn_suppression, test_bounce_never_bounced,
-               test_retry_then_delivered_header_log, test_body_gone_and_retention])
+               test_retry_then_delivered_header_log, test_body_gone_and_retention,
+               test_suppression_outlives_control_and_shard])

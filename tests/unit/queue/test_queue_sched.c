@@ -2,7 +2,7 @@
  * test_queue_sched - the queue scheduler on the memory store, with the clock
  * moved through clock_set_offset_s: grouping by domain, credits, spreading
  * over relays, lease expiry, relay restart, retry schedule, expiry,
- * idempotent results, recovery.
+ * idempotent results, recovery, expiry of tasks no relay took.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -486,6 +486,55 @@ test_expiry_fails(void **state)
 }
 
 static void
+test_expiry_without_relay(void **state)
+{
+	struct fx *f = *state;
+	const char *r[] = { "a@a.test", "b@a.test", "c@c.test", NULL },
+	    *r2[] = { "d@d.test", NULL };
+
+	enqueue(f, "m1", r);		/* no relay ever connects */
+	advance(3600);
+	enqueue(f, "m2", r2);
+	advance(72 * 3600 - 3600 - 1);
+	qsched_tick(f->s);
+	assert_int_equal(stats(f).ready, 3);
+	assert_int_equal(f->nfailed, 0);
+	advance(2);
+	qsched_tick(f->s);
+	/* m1 expired: its three recipients failed and were bounced */
+	assert_int_equal(stats(f).failed_total, 3);
+	assert_int_equal(f->nfailed, 3);
+	assert_string_equal(f->last_reply, "4.4.7 message expired");
+	assert_int_equal(stats(f).messages, 1);
+	assert_int_equal(stats(f).ready, 1);
+	assert_int_equal(stored(f), 1);
+	advance(3600);
+	qsched_tick(f->s);
+	assert_int_equal(stats(f).failed_total, 4);
+	assert_int_equal(stats(f).messages, 0);
+	assert_int_equal(stored(f), 0);
+	assert_int_equal(f->npush, 0);
+}
+
+static void
+test_expiry_after_lease_lost(void **state)
+{
+	struct fx *f = *state;
+	const char *r[] = { "a@a.test", NULL };
+
+	relay_hello(f, "relay-0", 1, 1);
+	enqueue(f, "m1", r);
+	assert_int_equal(f->npush, 1);	/* the relay took it, then vanished */
+	advance(72 * 3600 + 1);
+	qsched_tick(f->s);		/* the lease ends: ready, no credits */
+	assert_int_equal(stats(f).leased, 0);
+	assert_int_equal(stats(f).failed_total, 1);
+	assert_int_equal(stats(f).messages, 0);
+	assert_int_equal(f->nfailed, 1);
+	assert_string_equal(f->last_reply, "4.4.7 message expired");
+}
+
+static void
 test_retry_clamped_to_expiry(void **state)
 {
 	struct fx *f = *state;
@@ -574,6 +623,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retry_schedule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry_clamped_to_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_without_relay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_after_lease_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_failure_keeps_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	};
