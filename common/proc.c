@@ -77,6 +77,14 @@ proc_mkdir(const char *base, const char *sub)
 		fatal("mkdir %s", path);
 }
 
+void
+proc_data_dirs(const struct ph_config *cfg)
+{
+	proc_mkdir(config_data_dir(cfg), "");
+	proc_mkdir(config_data_dir(cfg), "run");
+	proc_mkdir(config_data_dir(cfg), "log");
+}
+
 static void
 proc_on_grace(evutil_socket_t fd, short what, void *arg)
 {
@@ -149,9 +157,7 @@ proc_init(struct proc *p, const char *name, int argc, char **argv)
 	if (lvl != NULL)
 		log_set_level(level);
 	free(lvl);
-	proc_mkdir(config_data_dir(p->cfg), "");
-	proc_mkdir(config_data_dir(p->cfg), "run");
-	proc_mkdir(config_data_dir(p->cfg), "log");
+	proc_data_dirs(p->cfg);
 	{
 		char dir[4096];
 		snprintf(dir, sizeof(dir), "%s/log", config_data_dir(p->cfg));

@@ -34,6 +34,8 @@ void proc_stop_done(struct proc *p);
 void proc_ready(struct proc *p);
 /* proc_run - dispatch the loop; returns the exit code for main */
 int proc_run(struct proc *p);
+/* proc_data_dirs - the data dir and its run/ and log/, fatal on failure */
+void proc_data_dirs(const struct ph_config *cfg);
 /* proc_endpoint - the Nth entry of a CFG_LIST of endpoints, fatal if missing */
 const char *proc_endpoint(const struct strvec *endpoints, int n, const char *what);
 

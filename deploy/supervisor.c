@@ -34,6 +34,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "proc.h"
 #include "supervisor.h"
 #include "tls.h"
 
@@ -408,22 +409,15 @@ sup_config(struct supervisor *s)
 	strvec_clear(&ep.queue);
 }
 
+/* sup_mkdirs - the data dir layout every process shares; no stale ready mark */
 static void
 sup_mkdirs(struct supervisor *s)
 {
 	char path[4096];
-	const char *dd = config_data_dir(s->cfg);
 
-	if (mkdir(dd, 0755) < 0 && errno != EEXIST)
-		fatal("mkdir %s", dd);
-	snprintf(path, sizeof(path), "%s/run", dd);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		fatal("mkdir %s", path);
-	snprintf(path, sizeof(path), "%s/run/ready", dd);
+	proc_data_dirs(s->cfg);
+	snprintf(path, sizeof(path), "%s/run/ready", config_data_dir(s->cfg));
 	unlink(path);
-	snprintf(path, sizeof(path), "%s/log", dd);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		fatal("mkdir %s", path);
 }
 
 /* sup_tls - the embedded default's first start: a self-signed certificate */
