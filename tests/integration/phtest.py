@@ -4,6 +4,7 @@ Every test gets its own temp dir, config file and free loopback ports; every
 process it starts is stopped by PID at the end (also when the test fails).
 Run with Debian's /usr/bin/python3 (aiosmtpd, dkim are Debian packages).
 """
+import fcntl
 import glob
 import json
 import os
@@ -21,10 +22,32 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                    "runtime error:", "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+# Test ports come from one counter shared by every test process (ctest runs
+# scripts in parallel) and lie below the kernel's ephemeral range, so no other
+# test and no outgoing connection can take a port between free_port() and the
+# bind of the process it is meant for.
+PORT_FIRST, PORT_LAST = 20000, 32000
+PORT_COUNTER = os.path.join(tempfile.gettempdir(), "posthaste-test-ports")
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    fd = os.open(PORT_COUNTER, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        for _ in range(PORT_LAST - PORT_FIRST):
+            raw = os.pread(fd, 16, 0).strip()
+            port = int(raw) if raw.isdigit() else PORT_FIRST
+            nxt = port + 1 if port < PORT_LAST else PORT_FIRST
+            os.pwrite(fd, b"%-15d\n" % nxt, 0)
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                    return port
+                except OSError:
+                    continue
+        raise RuntimeError("no free test port in %d-%d" % (PORT_FIRST, PORT_LAST))
+    finally:
+        os.close(fd)
 
 
 def wait_until(pred, timeout, what, interval=0.05):
@@ -37,8 +60,13 @@ def wait_until(pred, timeout, what, interval=0.05):
     raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
-def wait_port(port, timeout=20):
+def wait_port(port, timeout=20, proc=None):
+    """Wait until PORT takes connections; with PROC, the one listening must be
+    that process (it would have exited on a failed bind)."""
     def up():
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("%s exited (%s) before listening on %d"
+                               % (proc.args[0], proc.returncode, port))
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return True
@@ -89,7 +117,7 @@ class SmtpSink:
         argv = ["smtp-sink", "-u", "nobody", "-d", self.dir + "/%H%M%S.", "-c",
                 *extra, "127.0.0.1:%d" % self.port, "2048"]
         self.proc = procs.start(argv, os.path.join(workdir, "sink-%d.log" % self.port))
-        wait_port(self.port)
+        wait_port(self.port, proc=self.proc)
 
     def files(self):
         return sorted(glob.glob(self.dir + "/*"))
@@ -525,7 +553,7 @@ class PySink:
         self.proc = procs.start(["/usr/bin/python3", os.path.abspath(__file__), "--pysink",
                                  self.dir, str(self.port)],
                                 os.path.join(workdir, "pysink-%d.log" % self.port))
-        wait_port(self.port)
+        wait_port(self.port, proc=self.proc)
 
     def messages(self):
         return _sink_messages(self.dir)
