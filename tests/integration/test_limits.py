@@ -195,7 +195,7 @@ def test_relay_destination_throttle():
         spans = [times[i + 30] - times[i] for i in range(len(times) - 30)]
         assert min(spans) >= (window - 1.0) * 1000, "31 deliveries within %d ms" % min(spans)
         assert "messages throttled, next token in" in st.log()
-        assert len(sink.files()) == 40
+        wait_until(lambda: len(sink.files()) == 40, 10, "exactly 40 files at the sink")
     with_stack("destrate", body, config="[relay]\ndestination_rate = 30\n"
                "destination_window = %ds\n" % window)
 
