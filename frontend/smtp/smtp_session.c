@@ -11,8 +11,12 @@
  * waits (STATE_WAIT, reading paused) for the commit, then goes on with what
  * the client had pipelined behind the message.
  *
- * Output: replies accumulate in the bufferevent's output buffer. Above
- * SMTP_OUT_MAX the session stops reading until the client took its replies.
+ * Output: replies accumulate in the bufferevent's output buffer. On a plain
+ * socket they are written straight to it once per loop turn (sd->flush_ev,
+ * made active by the first reply): EV_WRITE is armed only when the kernel
+ * did not take everything, which saves an epoll_ctl pair and a loop turn per
+ * reply. Under TLS the bufferevent writes. Above SMTP_OUT_MAX the session
+ * stops reading until the client took its replies.
  *
  * Close: a session is never freed inside its own processing; it is marked
  * closing, and freed once its output is flushed (write callback) or at the
@@ -108,6 +112,69 @@ smtp_reply(struct smtp_session *s, const char *fmt, ...)
 	evbuffer_add_vprintf(s->out, fmt, ap);
 	va_end(ap);
 	evbuffer_add(s->out, "\r\n", 2);
+	if (s->direct && !s->flush_queued) {
+		s->flush_queued = true;
+		LIST_INSERT_HEAD(&s->sd->flushq, s, flush_entry);
+		event_active(s->sd->flush_ev, 0, 0);
+	}
+}
+
+/* smtp_session_unqueue - S leaves sd->flushq */
+static void
+smtp_session_unqueue(struct smtp_session *s)
+{
+	if (s->flush_queued) {
+		LIST_REMOVE(s, flush_entry);
+		s->flush_queued = false;
+	}
+}
+
+/* smtp_session_out_empty - every reply reached the socket: free a closing
+ * session, or read again after the output limit stopped reading */
+static void
+smtp_session_out_empty(struct smtp_session *s)
+{
+	if (s->closing) {
+		smtp_session_settle(s);
+		return;
+	}
+	if (s->state != STATE_WAIT && !s->paused && !(bufferevent_get_enabled(s->bev) & EV_READ)) {
+		bufferevent_enable(s->bev, EV_READ);
+		smtp_session_process(s);
+	}
+}
+
+/* smtp_session_write_through - as much of the output as the socket takes;
+ * the bufferevent writes the rest (and reports a write error). A
+ * bufferevent keeps the front of its output frozen except while it writes
+ * itself: thawed here the same way. */
+static void
+smtp_session_write_through(struct smtp_session *s)
+{
+	evutil_socket_t fd = bufferevent_getfd(s->bev);
+	int n = 1;
+
+	evbuffer_unfreeze(s->out, 1);
+	while (n > 0 && evbuffer_get_length(s->out) > 0)
+		n = evbuffer_write(s->out, fd);
+	evbuffer_freeze(s->out, 1);
+	if (n <= 0)
+		bufferevent_enable(s->bev, EV_WRITE);
+	else
+		smtp_session_out_empty(s);
+}
+
+/* smtp_sessions_flush - the replies of this loop turn, one write each */
+void
+smtp_sessions_flush(struct smtpd *sd)
+{
+	struct smtp_session *s;
+
+	while ((s = LIST_FIRST(&sd->flushq)) != NULL) {
+		smtp_session_unqueue(s);
+		if (s->direct)
+			smtp_session_write_through(s);
+	}
 }
 
 /* smtp_session_read_cb - bytes arrived */
@@ -123,14 +190,9 @@ smtp_session_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct smtp_session *s = arg;
 
-	if (s->closing) {
-		smtp_session_settle(s);
-		return;
-	}
-	if (s->state != STATE_WAIT && !s->paused && !(bufferevent_get_enabled(bev) & EV_READ)) {
-		bufferevent_enable(bev, EV_READ);
-		smtp_session_process(s);
-	}
+	if (s->direct)
+		bufferevent_disable(bev, EV_WRITE);	/* back to writing through */
+	smtp_session_out_empty(s);
 }
 
 /* smtp_session_event_cb - EOF, error or timeout */
@@ -179,7 +241,11 @@ smtp_session_new(struct smtpd *sd, struct bufferevent *bev, const char *ip, bool
 		bufferevent_setcb(bev, smtp_session_read_cb, smtp_session_write_cb,
 		    smtp_session_event_cb, s);
 		smtp_session_timeouts(s);
+		s->direct = bufferevent_getfd(bev) >= 0 && bufferevent_get_underlying(bev) == NULL &&
+		    bufferevent_openssl_get_ssl(bev) == NULL;
 		bufferevent_enable(bev, EV_READ | EV_WRITE);
+		if (s->direct)	/* a new bufferevent has EV_WRITE enabled */
+			bufferevent_disable(bev, EV_WRITE);
 	} else {
 		s->in = evbuffer_new();
 		s->out = evbuffer_new();
@@ -201,6 +267,7 @@ smtp_session_free(struct smtp_session *s)
 		if (s->tx->nrcpt > 0)
 			smtp_tx_log(s->tx, s, "421 Disconnected", "Disconnected");
 	}
+	smtp_session_unqueue(s);
 	smtp_tx_free(s->tx);
 	smtp_buf_free(&s->body);
 	smtp_auth_cancel(s);
@@ -427,6 +494,13 @@ smtp_session_starttls(struct smtp_session *s)
 	smtp_session_reset(s);
 	if (s->bev == NULL)
 		return -1;
+	if (s->direct) {
+		/* the plaintext "220" still waits in the socket's output: the
+		 * bufferevent writes it, and the TLS filter owns the socket after */
+		s->direct = false;
+		smtp_session_unqueue(s);
+		bufferevent_enable(s->bev, EV_WRITE);
+	}
 	if ((ssl = SSL_new(s->sd->tls)) == NULL) {
 		log_warnx("smtp session %016llx: SSL_new failed", (unsigned long long)s->id);
 		return -1;

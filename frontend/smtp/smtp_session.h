@@ -73,6 +73,8 @@ struct smtp_session {
 	bool busy;			/* inside smtp_session_process: no free */
 	bool paused;			/* waiting for a check (AUTH, sender): no input */
 	bool tls;			/* TLS is active */
+	bool direct;			/* plain socket: replies written through */
+	bool flush_queued;		/* on sd->flushq */
 	enum smtp_port port;
 	struct smtp_auth *auth;		/* an AUTH exchange in progress */
 	char authz_addr[ADDR_MAX + 1];	/* the sender address being refused */
@@ -84,6 +86,7 @@ struct smtp_session {
 	struct smtp_tx *tx;
 	struct smtp_buf body;		/* reused from message to message */
 	LIST_ENTRY(smtp_session) entry;
+	LIST_ENTRY(smtp_session) flush_entry;
 };
 
 /* smtp_session_new - a session for a connection from IP (BEV may be NULL);
@@ -98,6 +101,8 @@ void smtp_session_input(struct smtp_session *s, const char *data, size_t len);
 void smtp_session_process(struct smtp_session *s);
 
 void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
+/* smtp_sessions_flush - write the replies of this loop turn (sd->flush_ev) */
+void smtp_sessions_flush(struct smtpd *sd);
 /* smtp_reply - add one reply line (CRLF appended) to the output */
 void smtp_reply(struct smtp_session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

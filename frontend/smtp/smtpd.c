@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <event2/event.h>
 
 #include "log.h"
 #include "policy.h"
@@ -124,6 +125,13 @@ smtpd_tls(struct smtpd *sd, struct proc *p)
 	free(tf.hostname);
 }
 
+/* smtpd_on_flush - end of a loop turn's callbacks: write the replies */
+static void
+smtpd_on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	smtp_sessions_flush(arg);
+}
+
 /* smtpd_setup - config and the process-local state */
 static void
 smtpd_setup(struct smtpd *sd, struct proc *p)
@@ -147,6 +155,9 @@ smtpd_setup(struct smtpd *sd, struct proc *p)
 	sd->base = p->base;
 	sd->proc = p;
 	LIST_INIT(&sd->sessions);
+	LIST_INIT(&sd->flushq);
+	if ((sd->flush_ev = event_new(p->base, -1, 0, smtpd_on_flush, sd)) == NULL)
+		fatalx("out of memory");
 }
 
 /* smtpd_peers - the policy replica and the clients of the other services */
@@ -214,6 +225,7 @@ smtpd_run(struct proc *p)
 	while (!LIST_EMPTY(&sd.sessions))
 		smtp_session_free(LIST_FIRST(&sd.sessions));
 	smtp_listener_close(&sd);
+	event_free(sd.flush_ev);
 	smtp_work_free(sd.work);
 	SSL_CTX_free(sd.tls);
 	queue_client_free(sd.queue);

@@ -14,6 +14,7 @@
 
 #include "config.h"
 
+struct event;
 struct event_base;
 struct proc;
 struct policy;
@@ -63,6 +64,8 @@ struct smtpd {
 	struct smtp_acl *trusted;
 	struct smtp_listener *listeners;
 	struct smtp_session_list sessions;
+	struct smtp_session_list flushq;	/* sessions with replies to write */
+	struct event *flush_ev;		/* made active by the first reply of a turn */
 	size_t nsessions;
 	struct strmap *per_ip;		/* client ip -> live sessions (uintptr_t) */
 	bool stopping;
