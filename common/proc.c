@@ -68,11 +68,23 @@ proc_args(struct proc *p, int argc, char **argv)
 	return path;
 }
 
+/* proc_mkdir - BASE/SUB and every missing parent (like mkdir -p) */
 static void
 proc_mkdir(const char *base, const char *sub)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s%s%s", base, sub[0] ? "/" : "", sub);
+	int n = snprintf(path, sizeof(path), "%s%s%s", base, sub[0] ? "/" : "", sub);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		fatalx("data dir path too long: %s", base);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			fatal("mkdir %s", path);
+		*p = '/';
+	}
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		fatal("mkdir %s", path);
 }

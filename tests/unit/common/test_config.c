@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "config.h"
+#include "proc.h"
 
 static char path[] = "/tmp/ph-test-config-XXXXXX";
 
@@ -110,6 +112,30 @@ test_syntax_error(void **state)
 	free(err);
 }
 
+/* the data dir and its parents are made like mkdir -p */
+static void
+test_data_dirs_nested(void **state)
+{
+	char root[] = "/tmp/ph-test-datadir-XXXXXX", text[256], sub[256];
+	struct ph_config *cfg;
+	struct stat st;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(text, sizeof(text), "[global]\ndata_dir = %s/a/b/var\n", root);
+	cfg = load_text(text, NULL);
+	assert_non_null(cfg);
+	proc_data_dirs(cfg);
+	proc_data_dirs(cfg);	/* a second start finds them */
+	snprintf(sub, sizeof(sub), "%s/a/b/var/run", root);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	snprintf(sub, sizeof(sub), "%s/a/b/var/log", root);
+	assert_int_equal(stat(sub, &st), 0);
+	config_free(cfg);
+	snprintf(text, sizeof(text), "rm -rf %s", root);
+	assert_int_equal(system(text), 0);
+}
+
 int
 main(void)
 {
@@ -118,6 +144,7 @@ main(void)
 		cmocka_unit_test(test_rows_and_units),
 		cmocka_unit_test(test_unknown_key_and_range),
 		cmocka_unit_test(test_syntax_error),
+		cmocka_unit_test(test_data_dirs_nested),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
