@@ -21,6 +21,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "fsdir.h"
 #include "log.h"
 
 #define NONCE_LEN 12
@@ -29,26 +30,6 @@
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 #define SCRYPT_MAXMEM (64u * 1024 * 1024)
-
-/* mkdir_parents - create every directory of PATH's parent chain, mode 0700 */
-static int mkdir_parents(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return 0;
-}
 
 /* read_full - read exactly LEN bytes from FD */
 static int read_full(int fd, uint8_t *buf, size_t len)
@@ -89,7 +70,7 @@ static int key_create(const char *path, uint8_t key[CRYPTO_KEY_LEN])
 {
 	int fd;
 
-	if (mkdir_parents(path) == -1 || crypto_random(key, CRYPTO_KEY_LEN) == -1)
+	if (fsdir_make_for(path, 0700) == -1 || crypto_random(key, CRYPTO_KEY_LEN) == -1)
 		return -1;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd == -1)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <event2/event.h>
 
+#include "fsdir.h"
 #include "log.h"
 #include "proc.h"
 #include "zsock.h"
@@ -68,24 +69,14 @@ proc_args(struct proc *p, int argc, char **argv)
 	return path;
 }
 
-/* proc_mkdir - BASE/SUB and every missing parent (like mkdir -p) */
+/* proc_mkdir - BASE/SUB and every missing parent */
 static void
 proc_mkdir(const char *base, const char *sub)
 {
 	char path[4096];
-	int n = snprintf(path, sizeof(path), "%s%s%s", base, sub[0] ? "/" : "", sub);
 
-	if (n < 0 || (size_t)n >= sizeof(path))
-		fatalx("data dir path too long: %s", base);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fatal("mkdir %s", path);
-		*p = '/';
-	}
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+	snprintf(path, sizeof(path), "%s%s%s", base, sub[0] ? "/" : "", sub);
+	if (fsdir_make(path, 0755) < 0)
 		fatal("mkdir %s", path);
 }
 

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "config.h"
+#include "fsdir.h"
 #include "log.h"
 #include "tls.h"
 
@@ -112,21 +113,6 @@ tls_write_cert(FILE *f, void *x)
 	return PEM_write_X509(f, x);
 }
 
-/* tls_mkdir_for - create the directory of PATH (one level, mode 0700) */
-static void
-tls_mkdir_for(const char *path)
-{
-	char dir[4096], *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return;
-	*slash = '\0';
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		log_warn("mkdir %s", dir);
-}
-
 int
 tls_selfsigned_ensure(const char *cert_path, const char *key_path, const char *hostname)
 {
@@ -136,8 +122,8 @@ tls_selfsigned_ensure(const char *cert_path, const char *key_path, const char *h
 
 	if (access(cert_path, R_OK) == 0 && access(key_path, R_OK) == 0)
 		return 0;
-	tls_mkdir_for(key_path);
-	tls_mkdir_for(cert_path);
+	if (fsdir_make_for(key_path, 0700) < 0 || fsdir_make_for(cert_path, 0700) < 0)
+		log_warn("cannot create the directory of %s or %s", key_path, cert_path);
 	key = EVP_EC_gen("P-256");
 	if (key == NULL) {
 		tls_log_errors("EC key generation");

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <zmq.h>
 
+#include "fsdir.h"
 #include "log.h"
 #include "zsock.h"
 
@@ -51,17 +52,10 @@ zsock_ctx_term(void)
 static void
 zsock_ipc_prepare(const char *endpoint)
 {
-	char path[512], *slash;
-
 	if (strncmp(endpoint, "ipc://", 6) != 0 || endpoint[6] == '@')
 		return;
-	snprintf(path, sizeof(path), "%s", endpoint + 6);
-	unlink(path);
-	for (slash = strchr(path + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
+	unlink(endpoint + 6);
+	fsdir_make_for(endpoint + 6, 0755);	/* a failure shows in the bind */
 }
 
 static int

@@ -19,31 +19,10 @@
 #include "control_dkim.h"
 #include "control_store.h"
 #include "crypto.h"
+#include "fsdir.h"
 #include "log.h"
 #include "proc.h"
 #include "zsock.h"
-
-/* control_mkdirs - create PATH and its parents with mode 0700 */
-static int control_mkdirs(const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-
-	if (n == 0 || n >= sizeof(buf))
-		return -1;
-	memcpy(buf, path, n + 1);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char saved = *p;
-		*p = '\0';
-		if (mkdir(buf, 0700) == -1 && errno != EEXIST)
-			return -1;
-		if (saved == '\0')
-			return 0;
-		*p = saved;
-	}
-}
 
 /* control_config - the [control] section */
 static void control_config(struct control *c)
@@ -67,7 +46,7 @@ static void control_open_store(struct control *c)
 
 	if (crypto_key_load_or_create(c->key_file, key) == -1)
 		fatal("key file %s", c->key_file);
-	if (control_mkdirs(c->db_dir) == -1)
+	if (fsdir_make(c->db_dir, 0700) == -1)
 		fatal("mkdir %s", c->db_dir);
 	c->store = control_store_open(c->db_dir, key, &err);
 	memset(key, 0, sizeof(key));

@@ -22,6 +22,7 @@
 #include <rocksdb/c.h>
 
 #include "clock.h"
+#include "fsdir.h"
 #include "queue_store.h"
 
 struct rdb_store {
@@ -203,29 +204,6 @@ rdb_close(struct queue_store *st)
 
 static const struct queue_store_ops rdb_ops = QUEUE_STORE_OPS(rdb);
 
-/* mkdir_p - create DIR and its parents */
-static int
-mkdir_p(const char *dir)
-{
-	char *p = strdup(dir);
-	int rc = 0;
-
-	if (p == NULL)
-		return -1;
-	for (char *s = p + 1; *s != '\0' && rc == 0; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			rc = -1;
-		*s = '/';
-	}
-	if (rc == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return rc;
-}
-
 /* rdb_options - open options tuned for a short-lived, write-heavy queue */
 static rocksdb_options_t *
 rdb_options(void)
@@ -254,7 +232,7 @@ queue_store_rocksdb_open(const char *dir, uint64_t hlog_retention_ms,
 	struct rdb_store *r;
 
 	*err = NULL;
-	if (mkdir_p(dir) < 0) {
+	if (fsdir_make(dir, 0700) < 0) {
 		*err = strdup("cannot create the database directory");
 		return NULL;
 	}

@@ -27,6 +27,7 @@
 
 #include <rocksdb/c.h>
 
+#include "fsdir.h"
 #include "log.h"
 #include "rl_store.h"
 
@@ -41,36 +42,13 @@ struct rl_store {
 	rocksdb_writebatch_t *batch;
 };
 
-/* rl_store_mkdirs - mkdir -p DIR with mode 0700 */
-static int rl_store_mkdirs(const char *dir)
-{
-	char path[4096];
-	char *p;
-
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 /* rl_store_open - open or create the database in DIR */
 struct rl_store *rl_store_open(const char *dir, bool sync, char **err)
 {
 	struct rl_store *s = calloc(1, sizeof(*s));
 
 	*err = NULL;
-	if (s == NULL || rl_store_mkdirs(dir) < 0) {
+	if (s == NULL || fsdir_make(dir, 0700) < 0) {
 		if (asprintf(err, "%s: %s", dir, strerror(errno)) < 0)
 			*err = NULL;
 		free(s);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "fsdir.h"
 #include "proc.h"
 
 static char path[] = "/tmp/ph-test-config-XXXXXX";
@@ -132,6 +133,17 @@ test_data_dirs_nested(void **state)
 	snprintf(sub, sizeof(sub), "%s/a/b/var/log", root);
 	assert_int_equal(stat(sub, &st), 0);
 	config_free(cfg);
+	/* the dir of a file; a file in the way is an error */
+	snprintf(sub, sizeof(sub), "%s/k/ey/master.key", root);
+	assert_int_equal(fsdir_make_for(sub, 0700), 0);
+	snprintf(sub, sizeof(sub), "%s/k/ey", root);
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(sub, sizeof(sub), "%s/file", root);
+	fclose(fopen(sub, "w"));
+	snprintf(sub, sizeof(sub), "%s/file/x", root);
+	assert_int_equal(fsdir_make(sub, 0700), -1);
+	assert_int_equal(fsdir_make_for("relative", 0700), 0);
 	snprintf(text, sizeof(text), "rm -rf %s", root);
 	assert_int_equal(system(text), 0);
 }
