@@ -3,13 +3,14 @@
  *
  * Config ([ratelimiter]):
  *   db_dir         = ${data_dir}/ratelimiter-${instance}   RocksDB directory
- *   flush_interval = 100ms    how often changed counters are written (synced)
- *   sync           = yes      fsync each flush (no: only the OS cache)
+ *   flush_interval = 100ms    how often changed counters are written
+ *   sync           = yes      fsync each flush, in a thread (no: OS cache only)
  *
- * CRASH BOUND: counters are written in one synced batch every flush_interval
- * and at a clean stop, and loaded at start. A crash (kill -9, power loss)
- * forgets at most the decisions of the last flush_interval (default 100 ms)
- * plus the flush in progress; a restart never forgets older ones, so a tenant
+ * CRASH BOUND: counters are written in one batch every flush_interval and at
+ * a clean stop, and loaded at start; a syncer thread fsyncs each batch. A
+ * kill -9 forgets at most the decisions of the last flush_interval (default
+ * 100 ms); power loss also the batch being synced; a restart never forgets
+ * older ones, so a tenant
  * that used its daily limit cannot send again by restarting the process.
  * With sync = no, an OS crash may forget more (a process crash still not).
  *

@@ -11,14 +11,19 @@
  * key that expired is one range deletion.
  *
  * One WriteBatch per flush: the deletions of expired keys first, then the
- * changed buckets, written with sync=true (one fsync per flush, whatever the
- * number of keys). Loading iterates the whole database once at start.
+ * changed buckets. The loop writes it without a sync (it reaches the WAL
+ * file at once: a kill -9 loses nothing) and, with sync on, wakes the syncer
+ * thread, which syncs the WAL (rocksdb_flush_wal): one fsync per flush at
+ * most, whatever the number of keys, and the loop never waits for the disk.
+ * Loading iterates the whole database once at start; closing syncs.
  *
  * DIAGNOSTICS: open failure is returned to the caller (fatal there); a failed
  * write is logged and returned (the table keeps the keys dirty and the next
- * flush retries); malformed records are skipped with a warning.
+ * flush retries); a failed WAL sync is logged (the next flush syncs again);
+ * malformed records are skipped with a warning.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +45,44 @@ struct rl_store {
 	rocksdb_writeoptions_t *wopts;
 	rocksdb_readoptions_t *ropts;
 	rocksdb_writebatch_t *batch;
+	bool sync;			/* the syncer thread runs */
+	pthread_t syncer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool want_sync, stop;		/* under mu */
 };
+
+/* rl_store_sync_wal - fsync what was written so far */
+static void rl_store_sync_wal(struct rl_store *s)
+{
+	char *err = NULL;
+
+	rocksdb_flush_wal(s->db, 1, &err);
+	if (err != NULL) {
+		log_warnx("ratelimiter store: WAL sync: %s", err);
+		free(err);
+	}
+}
+
+/* rl_store_syncer - the syncer thread: one WAL sync per wake-up */
+static void *rl_store_syncer(void *arg)
+{
+	struct rl_store *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->want_sync && !s->stop)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop)
+			break;
+		s->want_sync = false;
+		pthread_mutex_unlock(&s->mu);
+		rl_store_sync_wal(s);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
 
 /* rl_store_open - open or create the database in DIR */
 struct rl_store *rl_store_open(const char *dir, bool sync, char **err)
@@ -57,14 +99,22 @@ struct rl_store *rl_store_open(const char *dir, bool sync, char **err)
 	s->opts = rocksdb_options_create();
 	rocksdb_options_set_create_if_missing(s->opts, 1);
 	s->wopts = rocksdb_writeoptions_create();
-	rocksdb_writeoptions_set_sync(s->wopts, sync);
 	s->ropts = rocksdb_readoptions_create();
 	s->batch = rocksdb_writebatch_create();
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	s->db = rocksdb_open(s->opts, dir, err);
 	if (s->db == NULL) {
 		rl_store_close(s);
 		return NULL;
 	}
+	if (sync && pthread_create(&s->syncer, NULL, rl_store_syncer, s) != 0) {
+		if (asprintf(err, "%s: cannot start the syncer thread", dir) < 0)
+			*err = NULL;
+		rl_store_close(s);
+		return NULL;
+	}
+	s->sync = sync;
 	return s;
 }
 
@@ -73,12 +123,22 @@ void rl_store_close(struct rl_store *s)
 {
 	if (s == NULL)
 		return;
+	if (s->sync) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->syncer, NULL);
+		rl_store_sync_wal(s);	/* the last flush is on disk too */
+	}
 	if (s->db != NULL)
 		rocksdb_close(s->db);
 	rocksdb_writebatch_destroy(s->batch);
 	rocksdb_readoptions_destroy(s->ropts);
 	rocksdb_writeoptions_destroy(s->wopts);
 	rocksdb_options_destroy(s->opts);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
 
@@ -285,6 +345,12 @@ static int rl_store_commit(void *arg)
 		log_warnx("ratelimiter store: write: %s", err);
 		free(err);
 		return -1;
+	}
+	if (s->sync) {
+		pthread_mutex_lock(&s->mu);
+		s->want_sync = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
 	}
 	return 0;
 }

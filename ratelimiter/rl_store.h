@@ -12,7 +12,8 @@
 struct rl_store;
 
 /* rl_store_open - open or create the database in DIR (created 0700 if
- * missing, parent must exist); SYNC makes every commit an fsync'd write.
+ * missing, with its parents); SYNC: a syncer thread fsyncs the WAL after
+ * every commit, off the caller's thread.
  * NULL with *err (malloc'd) on failure. */
 struct rl_store *rl_store_open(const char *dir, bool sync, char **err);
 void rl_store_close(struct rl_store *s);
