@@ -5,6 +5,9 @@
  *   db_dir         = ${data_dir}/ratelimiter-${instance}   RocksDB directory
  *   flush_interval = 100ms    how often changed counters are written
  *   sync           = yes      fsync each flush, in a thread (no: OS cache only)
+ *   max_keys       = 1000000  keys held at most (0: no cap); a check that needs
+ *                             a new key beyond it is answered "unavailable",
+ *                             and the client's fail-open/closed rule decides
  *
  * CRASH BOUND: counters are written in one batch every flush_interval and at
  * a clean stop, and loaded at start; a syncer thread fsyncs each batch. A
@@ -32,6 +35,7 @@ struct rl_config {
 	char *db_dir;
 	long long flush_ms;
 	bool sync;
+	long long max_keys;
 };
 
 /* ratelimiter_config - read [ratelimiter]; fatal on error */
@@ -41,6 +45,7 @@ static void ratelimiter_config(struct proc *p, struct rl_config *rc)
 		{ "db_dir", CFG_STR, 1, 0, "${data_dir}/ratelimiter-${instance}", &rc->db_dir },
 		{ "flush_interval", CFG_MS, 1, 60000, "100ms", &rc->flush_ms },
 		{ "sync", CFG_BOOL, 1, 0, "yes", &rc->sync },
+		{ "max_keys", CFG_INT, 0, 1LL << 40, "1000000", &rc->max_keys },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 	char *err = NULL;
@@ -99,6 +104,7 @@ int ratelimiter_run(struct proc *p)
 	endpoint = ratelimiter_endpoint(p, &ep);
 	if ((t = rl_table_new()) == NULL)
 		fatalx("ratelimiter: out of memory");
+	rl_table_set_max_keys(t, (size_t)rc.max_keys);
 	store = ratelimiter_open(&rc, t);
 	svc = rl_service_new(p->base, endpoint, t, store, (unsigned)rc.flush_ms);
 	if (svc == NULL)

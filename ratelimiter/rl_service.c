@@ -22,6 +22,7 @@
  * DIAGNOSTICS: bad requests are logged at debug level and answered; a failed
  * flush is logged by the store and retried at the next tick.
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include <event2/event.h>
@@ -39,6 +40,8 @@ struct rl_service {
 	struct rpc_server *srv;
 	struct event *tick;
 	uint64_t decisions, denied, bad;
+	uint64_t unserved;		/* checks refused for the key cap / memory */
+	uint64_t full_warned_ms;	/* mono ms of the last warning about it */
 };
 
 /* rl_service_decide - apply REQ to T at NOW_MS and fill REP */
@@ -61,7 +64,7 @@ int rl_service_decide(struct rl_table *t, const Ph__RateCheckRequest *req,
 	if (rl_limits_valid(limits, n, why) < 0)
 		return -1;
 	if (rl_table_check(t, limits, n, req->cost, req->dry_run, now_ms, &d) < 0) {
-		*why = "out of memory";
+		*why = errno == ENOSPC ? "key limit reached" : "out of memory";
 		return -1;
 	}
 	for (i = 0; i < n; i++)
@@ -74,6 +77,19 @@ int rl_service_decide(struct rl_table *t, const Ph__RateCheckRequest *req,
 	return 0;
 }
 
+/* rl_service_full - a check could not create its keys: warn once a minute */
+static void rl_service_full(struct rl_service *svc, const char *why)
+{
+	uint64_t now = clock_mono_ms();
+
+	svc->unserved++;
+	if (svc->full_warned_ms == 0 || now - svc->full_warned_ms >= 60000) {
+		log_warnx("ratelimiter: %s (%zu keys): %llu checks unanswered so far",
+		    why, rl_table_count(svc->table), (unsigned long long)svc->unserved);
+		svc->full_warned_ms = now;
+	}
+}
+
 /* rl_service_check - answer one RateCheckRequest */
 static void rl_service_check(struct rl_service *svc, struct rpc_server *srv,
     const struct zpeer *peer, const Ph__Envelope *req)
@@ -83,8 +99,16 @@ static void rl_service_check(struct rl_service *svc, struct rpc_server *srv,
 	Ph__Envelope env;
 	const char *why;
 
+	errno = 0;
 	if (rl_service_decide(svc->table, req->rate_check_request, clock_now_ms(),
 	    &rep, used, &why) < 0) {
+		if (errno == ENOSPC || errno == ENOMEM) {
+			/* the client applies its fail-open/closed rule */
+			rl_service_full(svc, why);
+			rpc_reply_status(srv, peer, req->request_id,
+			    PH__ERROR_CODE__ERR_UNAVAILABLE, why);
+			return;
+		}
 		svc->bad++;
 		log_debug("ratelimiter: bad RateCheckRequest: %s", why);
 		rpc_reply_status(srv, peer, req->request_id, PH__ERROR_CODE__ERR_BAD_REQUEST, why);

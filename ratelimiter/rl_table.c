@@ -35,6 +35,7 @@ struct rl_table {
 	struct rl_key **chains;
 	size_t nchains;		/* power of two */
 	size_t count;
+	size_t max_keys;	/* 0: no cap */
 	size_t cursor;		/* next chain to sweep */
 	struct rl_key *dirty;
 	size_t ndirty;
@@ -233,13 +234,27 @@ static void rl_table_measure(struct rl_table *t, const struct rl_limit *limits,
 	}
 }
 
-/* rl_table_prepare - create the missing keys and reserve room in each */
+/* rl_table_set_max_keys - cap the number of keys (0: no cap) */
+void rl_table_set_max_keys(struct rl_table *t, size_t max_keys)
+{
+	t->max_keys = max_keys;
+}
+
+/* rl_table_prepare - create the missing keys and reserve room in each;
+ * -1 with errno ENOSPC (over the cap, nothing created) or ENOMEM */
 static int rl_table_prepare(struct rl_table *t, const struct rl_limit *limits,
     size_t n, char names[][RL_NAME_MAX], const uint64_t *hashes, struct rl_key **keys)
 {
 	struct rl_window w;
-	size_t i;
+	size_t i, missing = 0;
 
+	for (i = 0; i < n; i++)
+		missing += keys[i] == NULL;
+	if (t->max_keys > 0 && t->count + missing > t->max_keys) {
+		errno = ENOSPC;
+		return -1;
+	}
+	errno = ENOMEM;
 	for (i = 0; i < n; i++) {
 		if (keys[i] == NULL) {
 			rl_window_init(&w, limits[i].window_s);
@@ -270,10 +285,8 @@ int rl_table_check(struct rl_table *t, const struct rl_limit *limits, size_t n,
 	rl_table_measure(t, limits, n, cost, now_ms, names, hashes, keys, out);
 	if (!out->allowed || dry_run || cost == 0)
 		return 0;
-	if (rl_table_prepare(t, limits, n, names, hashes, keys) < 0) {
-		errno = ENOMEM;
+	if (rl_table_prepare(t, limits, n, names, hashes, keys) < 0)
 		return -1;
-	}
 	for (i = 0; i < n; i++) {
 		rl_window_add(&keys[i]->win, now_ms, cost);
 		out->used[i] += cost;

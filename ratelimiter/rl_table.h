@@ -57,8 +57,13 @@ size_t rl_table_count(const struct rl_table *t);
 /* rl_limits_valid - 0 when LIMITS can be checked (keys set and short enough,
  * windows within 1 s .. RL_WINDOW_MAX_S, no key twice); -1 with *why set */
 int rl_limits_valid(const struct rl_limit *limits, size_t n, const char **why);
+/* rl_table_set_max_keys - at most MAX_KEYS keys (0: no cap): a check that
+ * would create more fails with ENOSPC, so a flood of new keys (one per
+ * client address, say) cannot eat the process's memory */
+void rl_table_set_max_keys(struct rl_table *t, size_t max_keys);
 /* rl_table_check - decide (and unless DRY_RUN take) COST for every limit.
- * 0, or -1 for invalid limits or out of memory (nothing taken). */
+ * 0, or -1 with errno EINVAL (invalid limits), ENOSPC (key cap) or ENOMEM;
+ * nothing taken then. */
 int rl_table_check(struct rl_table *t, const struct rl_limit *limits, size_t n,
     uint64_t cost, bool dry_run, uint64_t now_ms, struct rl_decision *out);
 

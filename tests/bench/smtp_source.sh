@@ -1,5 +1,6 @@
 #!/bin/bash
-# smtp_source.sh - posthaste beside Postfix, measured in the same run:
+# smtp_source.sh - posthaste beside Postfix, measured in the same run, runs
+# alternating between them:
 #   smtp-source -> MTA on 127.0.0.1 -> relay -> smtp-sink on 127.0.0.1
 # Prints accept msg/s (every message got its 250, over smtp-source's wall
 # time) and end-to-end msg/s (until smtp-sink counted them all) for each MTA,
@@ -52,33 +53,36 @@ PIDS+=($!)
 wait_port $SINK_PORT || { echo "smtp-sink did not start" >&2; exit 1; }
 sink_count() { tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
 
-# measure PORT NAME -> appends "accept e2e" medians to RESULT_<NAME>
-measure() {
-	local port=$1 name=$2 acc=() e2e=() r before t0 t1 t2 target opt=()
+# measure_one PORT NAME RUN: one smtp-source run into PORT; its accept and
+# end-to-end rates are added to ACC_<NAME> and E2E_<NAME> unless RUN is the warm-up
+measure_one() {
+	local port=$1 name=$2 r=$3 before t0 t1 t2 target opt=() rc a e
 	[ "$PERSIST" = 1 ] && opt=(-d)
-	# a warm-up run first, not counted (like the reference harness's pilot run)
-	for r in warmup $(seq "$REPS"); do
-		before=$(sink_count); before=${before:-0}; target=$((before + MSGS))
-		t0=$(now)
-		smtp-source "${opt[@]}" -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M bench.source.test \
-		    -f bench@source.test -t rcpt@dest.test "127.0.0.1:$port" >"$WORK/src.log" 2>&1
-		local rc=$?
-		t1=$(now)
-		while [ "$(sink_count)" -lt "$target" ]; do
-			sleep 0.02
-			if awk -v a="$(now)" -v b="$t1" 'BEGIN{exit !(a-b>300)}'; then
-				echo "  $name run $r: e2e timeout, sink at $(( $(sink_count) - before ))/$MSGS" >&2; break
-			fi
-		done
-		t2=$(now)
-		local a e
-		a=$(rate "$MSGS" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
-		e=$(rate "$MSGS" "$(awk -v a="$t0" -v b="$t2" 'BEGIN{print b-a}')")
-		echo "  $name run $r: accept $a msg/s, e2e $e msg/s (smtp-source rc=$rc)"
-		[ "$r" != warmup ] && acc+=("$a") && e2e+=("$e")
-		sleep 1
+	before=$(sink_count); before=${before:-0}; target=$((before + MSGS))
+	t0=$(now)
+	smtp-source "${opt[@]}" -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M bench.source.test \
+	    -f bench@source.test -t rcpt@dest.test "127.0.0.1:$port" >"$WORK/src.log" 2>&1
+	rc=$?
+	t1=$(now)
+	while [ "$(sink_count)" -lt "$target" ]; do
+		sleep 0.02
+		if awk -v a="$(now)" -v b="$t1" 'BEGIN{exit !(a-b>300)}'; then
+			echo "  $name run $r: e2e timeout, sink at $(( $(sink_count) - before ))/$MSGS" >&2; break
+		fi
 	done
-	eval "RESULT_$name=\"$(median "${acc[@]}") $(median "${e2e[@]}")\""
+	t2=$(now)
+	a=$(rate "$MSGS" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+	e=$(rate "$MSGS" "$(awk -v a="$t0" -v b="$t2" 'BEGIN{print b-a}')")
+	echo "  $name run $r: accept $a msg/s, e2e $e msg/s (smtp-source rc=$rc)"
+	[ "$r" != warmup ] && eval "ACC_$name+=($a); E2E_$name+=($e)"
+	sleep 1
+}
+
+# results NAME: the medians of NAME's runs into RESULT_<NAME>
+results() {
+	local acc e2e
+	eval "acc=(\"\${ACC_$1[@]}\"); e2e=(\"\${E2E_$1[@]}\")"
+	eval "RESULT_$1=\"$(median "${acc[@]}") $(median "${e2e[@]}")\""
 }
 
 # json FIELD: FIELD of the JSON object on stdin
@@ -114,7 +118,7 @@ dkim_activate() {
 	return 1
 }
 
-run_posthaste() {
+start_posthaste() {
 	local dd=$WORK/ph dkim_conf=
 	mkdir -p "$dd"
 	local queue_conf=
@@ -151,16 +155,18 @@ CONF
 	[ "$SIGNED" != 0 ] && { dkim_activate "$dd/posthaste.conf" || return 1; }
 	sleep 1
 	echo "posthaste ($BUILD, $(grep -c . <<<"$(ls "$dd/var/run/"*.pid)") processes$(
-	    [ "$SIGNED" != 0 ] && echo ", DKIM-signed"))"
-	measure $PH_PORT posthaste
-	# the header log names the selector of what was signed
-	[ "$SIGNED" != 0 ] && echo "  last message's dkim_selector: $("$BUILD/bin/phctl" --config \
-	    "$dd/posthaste.conf" --json log --sender bench@source.test --limit 1 |
-	    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("dkim_selector"))')"
-	kill -TERM $sup; wait $sup 2>/dev/null
+	    [ "$SIGNED" != 0 ] && echo ", DKIM-signed")) on port $PH_PORT"
+	PH_CONF_FILE=$dd/posthaste.conf
 }
 
-run_postfix() {
+# stop_posthaste: after the runs (the header log names the selector of what was signed)
+stop_posthaste() {
+	[ "$SIGNED" != 0 ] && echo "  last message's dkim_selector: $("$BUILD/bin/phctl" --config \
+	    "$PH_CONF_FILE" --json log --sender bench@source.test --limit 1 |
+	    /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)[0].get("dkim_selector"))')"
+}
+
+start_postfix() {
 	command -v postfix >/dev/null || { echo "postfix is not installed" >&2; return 1; }
 	local root=$WORK/pf
 	PF_CONF=$root/etc
@@ -182,16 +188,23 @@ run_postfix() {
 	postconf -c "$PF_CONF" -F '*/*/chroot = n'
 	postfix -c "$PF_CONF" start >/dev/null 2>&1 || { echo "postfix start failed" >&2; return 1; }
 	wait_port $PF_PORT || return 1
-	echo "postfix $(postconf -d -h mail_version)"
-	measure $PF_PORT postfix
-	postfix -c "$PF_CONF" stop >/dev/null 2>&1; PF_CONF=
+	echo "postfix $(postconf -d -h mail_version) on port $PF_PORT"
 }
+stop_postfix() { :; }	# cleanup stops it
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
 echo "run: $(case $SIGNED in 1) echo "posthaste DKIM-signing (rsa-sha256, 2048 bits), ";;
     ed25519) echo "posthaste DKIM-signing (ed25519-sha256), ";; esac)smtp-source -s $SESSIONS -m $MSGS -l $SIZE $( [ "$PERSIST" = 1 ] && echo -d), $REPS runs each, medians; $(date -u +%FT%TZ)"
-for p in $PEERS; do "run_$p"; done
+for p in $PEERS; do "start_$p" || exit 1; done
+# Runs alternate between the MTAs (a warm-up round first, not counted, like
+# the reference harness's pilot run): both see the same machine, also when
+# its speed drifts during the benchmark (shared hosts do).
+port_of() { case $1 in posthaste) echo $PH_PORT;; postfix) echo $PF_PORT;; esac; }
+for r in warmup $(seq "$REPS"); do
+	for p in $PEERS; do measure_one "$(port_of $p)" "$p" "$r"; done
+done
+for p in $PEERS; do results "$p"; "stop_$p"; done
 echo
 printf '%-10s %12s %12s\n' MTA "accept/s" "e2e/s"
 for p in $PEERS; do

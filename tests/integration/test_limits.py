@@ -4,8 +4,8 @@
 The seed's 455 replies for per-minute and per-day limits set with
 `phctl limits set`, `phctl limits usage`, one count shared by two ph-smtpd
 processes (SO_REUSEPORT on one port), counters that survive kill -9 of the
-ratelimiter, `451 Server error` while it is stopped, and the relays'
-per-destination throttle. HTTPS LimitExceeded is tested with ph-httpd.
+ratelimiter, `451 Server error` while it is stopped or when its key cap is
+reached, and the relays' per-destination throttle. HTTPS LimitExceeded is tested with ph-httpd.
 """
 import calendar
 import os
@@ -171,6 +171,22 @@ def test_ratelimiter_stopped_451_then_flows():
     with_stack("rlstop", body, config="[smtpd]\nratelimit_timeout = 500ms\n")
 
 
+def test_key_cap_refuses_new_keys_as_unavailable():
+    """[ratelimiter] max_keys = 1: a message needs the tenant's minute and
+    day keys, which do not fit: the ratelimiter answers "unavailable" at
+    once (no deadline waited for), tenant limits fail closed with the
+    documented 451, and the ratelimiter says why in its log."""
+    def body(st, sink):
+        t0 = time.time()
+        assert send_one(st.smtp_port) == "451 Server error"
+        assert time.time() - t0 < 5
+        wait_until(lambda: "ratelimiter: key limit reached (0 keys)" in st.log(), 10,
+                   "the key cap warning")
+        assert len(sink.files()) == 0
+    with_stack("keycap", body, config="[ratelimiter]\nmax_keys = 1\n"
+               "[smtpd]\nratelimit_timeout = 10s\n")
+
+
 def iso_ms(stamp):
     """unix ms of an event log time "2026-01-02T03:04:05.678Z" """
     secs = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
@@ -224,5 +240,6 @@ def test_relay_throttle_hold_bound_defers_to_queue():
 if __name__ == "__main__":
     run_tests([test_minute_limit_455_and_usage, test_day_limit_455,
                test_two_smtpd_share_one_count, test_kill9_ratelimiter_keeps_day_count,
-               test_ratelimiter_stopped_451_then_flows, test_relay_destination_throttle,
+               test_ratelimiter_stopped_451_then_flows, test_key_cap_refuses_new_keys_as_unavailable,
+               test_relay_destination_throttle,
                test_relay_throttle_hold_bound_defers_to_queue])

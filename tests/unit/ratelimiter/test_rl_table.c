@@ -3,6 +3,7 @@
  * runs, key expiry, the dirty/delete lists handed to a fake store, and the
  * request/reply mapping of rl_service_decide.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +231,33 @@ static void test_many_keys(void **state)
 	}
 }
 
+/* the key cap: a check needing keys beyond it is refused as a whole
+ * (ENOSPC, nothing taken, nothing created); known keys go on; once keys
+ * expire and are swept, new ones fit again */
+static void test_max_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct rl_limit a = { "ip:a", 5, 60 }, b = { "ip:b", 5, 60 }, l[2];
+	struct rl_decision d;
+	struct fake k = { 0 };
+
+	rl_table_set_max_keys(f->t, 3);
+	tenant(l, 10, 100);
+	assert_true(check(f->t, l, 2, 1, false, T0).allowed);
+	assert_true(check(f->t, &a, 1, 1, false, T0).allowed);
+	errno = 0;
+	assert_int_equal(rl_table_check(f->t, &b, 1, 1, false, T0, &d), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(rl_table_count(f->t), 3);
+	assert_int_equal(check(f->t, &a, 1, 1, false, T0 + 1).used[0], 2);
+	assert_true(check(f->t, &b, 1, 1, true, T0).allowed);	/* a dry run creates nothing */
+	/* flushed (a dirty key is never swept), the minute windows empty now:
+	 * ip:a and the tenant minute key go */
+	assert_int_equal(rl_table_flush(f->t, &fake_ops, &k), 0);
+	assert_int_equal(rl_table_sweep(f->t, T0 + 2 * MIN, 1 << 20), 2);
+	assert_true(check(f->t, &b, 1, 1, false, T0 + 2 * MIN).allowed);
+}
+
 /* rl_service_decide: the proto request/reply mapping */
 static void test_service_decide(void **state)
 {
@@ -270,6 +298,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sweep_and_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_service_decide, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_keys, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
