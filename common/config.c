@@ -43,7 +43,7 @@ static const char default_text[] =
     "control = ipc://${data_dir}/run/control.sock\n"
     "control_pub = ipc://${data_dir}/run/control-pub.sock\n"
     "ratelimiter = ipc://${data_dir}/run/ratelimiter-0.sock\n"
-    "queue = ipc://${data_dir}/run/queue-0.sock, ipc://${data_dir}/run/queue-1.sock\n";
+    "queue = ipc://${data_dir}/run/queue-0.sock\n";
 
 const char *
 config_default_text(void)
@@ -408,8 +408,7 @@ config_endpoints(const struct ph_config *cfg, struct ph_endpoints *ep, char **er
 		{ "control", CFG_STR, 0, -1, "ipc://${data_dir}/run/control.sock", &ep->control },
 		{ "control_pub", CFG_STR, 0, -1, "ipc://${data_dir}/run/control-pub.sock", &ep->control_pub },
 		{ "ratelimiter", CFG_LIST, 0, -1, "ipc://${data_dir}/run/ratelimiter-0.sock", &ep->ratelimiter },
-		{ "queue", CFG_LIST, 0, -1,
-		  "ipc://${data_dir}/run/queue-0.sock, ipc://${data_dir}/run/queue-1.sock", &ep->queue },
+		{ "queue", CFG_LIST, 0, -1, "ipc://${data_dir}/run/queue-0.sock", &ep->queue },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 	memset(ep, 0, sizeof(*ep));

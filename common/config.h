@@ -72,7 +72,8 @@ const char *config_default_text(void);
  *   control      = ipc://${data_dir}/run/control.sock
  *   control_pub  = ipc://${data_dir}/run/control-pub.sock
  *   ratelimiter  = ipc://${data_dir}/run/ratelimiter-0.sock
- *   queue        = ipc://${data_dir}/run/queue-0.sock, ipc://${data_dir}/run/queue-1.sock
+ *   queue        = ipc://${data_dir}/run/queue-0.sock  (one shard: the fastest
+ *                  on a small machine; list more for fail-over and more disks)
  */
 struct ph_endpoints {
 	char *control;

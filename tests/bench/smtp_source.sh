@@ -8,7 +8,7 @@
 #
 # usage: tests/bench/smtp_source.sh [BUILD_DIR]
 # env:   SESSIONS (20), SIZE (1024), MSGS (20000), REPS (3), PERSIST (1: -d),
-#        QUEUES (2: queue shards, as the embedded default config),
+#        QUEUES (1: queue shards, as the embedded default config),
 #        PEERS ("posthaste postfix"), BENCH_NO_NETNS=1 to skip the private netns,
 #        SIGNED=1: posthaste DKIM-signs (RSA-2048 key of source.test made ACTIVE
 #        first, its DNS records served by a dnsmasq on 127.0.0.1:$DNS_PORT),
@@ -122,7 +122,7 @@ start_posthaste() {
 	local dd=$WORK/ph dkim_conf=
 	mkdir -p "$dd"
 	local queue_conf=
-	[ "${QUEUES:-2}" != 2 ] && queue_conf="[endpoints]
+	[ "${QUEUES:-1}" != 1 ] && queue_conf="[endpoints]
 queue = $(seq 0 $((QUEUES - 1)) | sed "s|.*|ipc://$dd/var/run/queue-&.sock|" | paste -sd, -)"
 	[ "$SIGNED" != 0 ] && dkim_conf="[dkim]
 check_interval = 1s

@@ -37,8 +37,8 @@ test_default_endpoints(void **state)
 
 	assert_non_null(cfg);
 	assert_int_equal(config_endpoints(cfg, &ep, &err), 0);
-	assert_int_equal(ep.queue.n, 2);
-	assert_non_null(strstr(ep.queue.v[1], "/var/run/queue-1.sock"));
+	assert_int_equal(ep.queue.n, 1);
+	assert_non_null(strstr(ep.queue.v[0], "/var/run/queue-0.sock"));
 	assert_true(strncmp(ep.control, "ipc:///", 7) == 0);	/* absolute */
 	free(ep.control);
 	free(ep.control_pub);
