@@ -24,6 +24,21 @@ msg_body_name(Ph__Envelope__BodyCase c)
 	return f->name;
 }
 
+const char *
+msg_outcome_name(Ph__Outcome o)
+{
+	switch (o) {
+	case PH__OUTCOME__OUTCOME_DELIVERED:
+		return "delivered";
+	case PH__OUTCOME__OUTCOME_DEFERRED:
+		return "deferred";
+	case PH__OUTCOME__OUTCOME_FAILED:
+		return "failed";
+	default:
+		return "unspecified";
+	}
+}
+
 void
 msg_init(Ph__Envelope *env)
 {

@@ -27,6 +27,8 @@ struct zpeer {
 };
 
 const char *msg_body_name(Ph__Envelope__BodyCase c);
+/* msg_outcome_name - "delivered", "deferred", "failed" (event logs, phctl) */
+const char *msg_outcome_name(Ph__Outcome o);
 
 /* msg_send - pack and send on SOCK (non-blocking); PEER is the routing id frame
  * for ROUTER sockets, NULL otherwise. 0, or -1 with errno (EAGAIN: HWM reached

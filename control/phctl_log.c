@@ -20,6 +20,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "msg.h"
 #include "phctl.h"
 
 #define LOG_LIMIT_DEFAULT 100
@@ -44,17 +45,6 @@ static const char *fmt_time(uint64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-/* outcome_name - an attempt's outcome */
-static const char *outcome_name(Ph__Outcome o)
-{
-	switch (o) {
-	case PH__OUTCOME__OUTCOME_DELIVERED: return "delivered";
-	case PH__OUTCOME__OUTCOME_DEFERRED: return "deferred";
-	case PH__OUTCOME__OUTCOME_FAILED: return "failed";
-	default: return "?";
-	}
-}
-
 /* print_record - one message as a text block */
 static void print_record(const Ph__HeaderRecord *r)
 {
@@ -72,7 +62,7 @@ static void print_record(const Ph__HeaderRecord *r)
 		for (size_t k = 0; k < rc->n_attempts; k++) {
 			const Ph__HeaderAttempt *a = rc->attempts[k];
 			printf("    %s  %-9s  %s  %s  %s %s\n", fmt_time(a->time_ms, t, sizeof(t)),
-			    outcome_name(a->outcome), a->reply,
+			    msg_outcome_name(a->outcome), a->reply,
 			    a->remote_host[0] ? a->remote_host : "-",
 			    a->tls_version[0] ? a->tls_version : "plain", a->tls_cipher);
 		}
@@ -90,7 +80,7 @@ static json_t *record_json(const Ph__HeaderRecord *r)
 		for (size_t k = 0; k < r->rcpts[i]->n_attempts; k++) {
 			json_t *a = phctl_json_msg(&r->rcpts[i]->attempts[k]->base);
 			json_object_set_new(a, "outcome",
-			    json_string(outcome_name(r->rcpts[i]->attempts[k]->outcome)));
+			    json_string(msg_outcome_name(r->rcpts[i]->attempts[k]->outcome)));
 			json_array_append_new(at, a);
 		}
 		json_object_set_new(ro, "attempts", at);

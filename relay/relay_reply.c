@@ -127,21 +127,6 @@ Ph__Outcome relay_reply_outcome(int code)
 	return PH__OUTCOME__OUTCOME_DEFERRED;
 }
 
-/* relay_outcome_name - for logs */
-const char *relay_outcome_name(Ph__Outcome o)
-{
-	switch (o) {
-	case PH__OUTCOME__OUTCOME_DELIVERED:
-		return "delivered";
-	case PH__OUTCOME__OUTCOME_DEFERRED:
-		return "deferred";
-	case PH__OUTCOME__OUTCOME_FAILED:
-		return "failed";
-	default:
-		return "unspecified";
-	}
-}
-
 /* cap_keyword - the RELAY_CAP_* bit of one EHLO keyword line */
 static unsigned cap_keyword(const char *s, size_t n)
 {

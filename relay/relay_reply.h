@@ -38,7 +38,6 @@ int relay_reply_feed(struct relay_reply *r, const char *line, size_t len);
 void relay_reply_summary(const struct relay_reply *r, char *out, size_t outlen);
 /* relay_reply_outcome - 2xx delivered, 4xx deferred, 5xx failed, other deferred */
 Ph__Outcome relay_reply_outcome(int code);
-const char *relay_outcome_name(Ph__Outcome o);
 /* relay_ehlo_caps - RELAY_CAP_* bits from a complete EHLO reply */
 unsigned relay_ehlo_caps(const struct relay_reply *r);
 

@@ -128,13 +128,13 @@ static void task_log(const struct relay_task *t, size_t i)
 	    "attempt", (json_int_t)dt->attempt,
 	    "queueShard", dt->shard,
 	    "relayId", t->relay->relay_id,
-	    "message", relay_outcome_name(rc->outcome));
+	    "message", msg_outcome_name(rc->outcome));
 	if (d && rc->outcome == PH__OUTCOME__OUTCOME_FAILED)
 		task_bounce_fields(d, rc->reply);
 	if (d)
 		eventlog_write("relayed", t->relay->relay_id, d);
 	log_debug("relay %s to=<%s> %s: %s", dt->queue_id, rc->address,
-	    relay_outcome_name(rc->outcome), rc->reply ? rc->reply : "");
+	    msg_outcome_name(rc->outcome), rc->reply ? rc->reply : "");
 }
 
 /* task_send_result - the TaskResult, returning one credit */

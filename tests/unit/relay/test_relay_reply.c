@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "msg.h"
 #include "relay_reply.h"
 
 /* feed - feed LINES (NULL-terminated) and return the last feed result */
@@ -127,8 +128,8 @@ static void test_outcome(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (relay_reply_outcome(cases[i].code) != cases[i].want)
 			fail_msg("code %d: got %s, want %s", cases[i].code,
-			    relay_outcome_name(relay_reply_outcome(cases[i].code)),
-			    relay_outcome_name(cases[i].want));
+			    msg_outcome_name(relay_reply_outcome(cases[i].code)),
+			    msg_outcome_name(cases[i].want));
 }
 
 static void test_ehlo_caps(void **state)
