@@ -18,7 +18,7 @@
  * PH_PROTO_VERSION - bump on any change an older peer cannot read. Never reuse
  * or renumber a field in proto/; adding fields or messages needs no bump.
  */
-#define PH_PROTO_VERSION 1
+#define PH_PROTO_VERSION 2
 
 /* zpeer - a ROUTER routing id (who sent a request / who gets the reply) */
 struct zpeer {

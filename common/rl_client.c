@@ -4,17 +4,28 @@
  * One rpc_client (DEALER) per shard endpoint. A call picks its shard with
  * rl_shard_index(shard_key): FNV-1a 64 of the shard key modulo the number of
  * shards, the same in every process that has the same endpoint list.
+ *
+ * Batching: a call waits on its shard's unsent queue until the end of the
+ * loop turn (c->flush, made active by the first call of the turn); then the
+ * queue goes out as one RateCheckBatch (at most RL_BATCH_MAX checks each),
+ * so a turn that ends twenty SMTP transactions costs one ZeroMQ round trip
+ * per shard, not twenty. The shard decides each check on its own.
+ *
  * Every call is an rl_call on the client's list until its callback ran or
- * it was cancelled. A call that cannot be sent (no connection to the shard
- * yet, or the shard is restarting: DEALERs use ZMQ_IMMEDIATE) is resent every
- * RL_RETRY_MS from a timer until its timeout, then answered RL_UNAVAILABLE;
- * so the callback always runs later, from the loop, exactly once.
+ * it was cancelled. A batch that cannot be sent (no connection to the shard
+ * yet, or the shard is restarting: DEALERs use ZMQ_IMMEDIATE) puts each of
+ * its calls on a retry timer: every RL_RETRY_MS it goes back on the queue
+ * until its timeout, then it is answered RL_UNAVAILABLE; so the callback
+ * always runs later, from the loop, exactly once.
  *
  * DIAGNOSTICS: an error Status from a shard is logged (warn) and reported as
- * RL_UNAVAILABLE; out of memory is fatal.
+ * RL_UNAVAILABLE, as is a check the shard did not decide (debug: the shard
+ * warns about those itself); out of memory is fatal.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/event.h>
 
@@ -23,14 +34,21 @@
 #include "rl_client.h"
 #include "rpc.h"
 
-#define RL_RETRY_MS 10	/* resend interval of a call that could not be sent */
+#define RL_RETRY_MS 10		/* resend interval of a call that could not be sent */
+#define RL_BATCH_MAX 256	/* checks per RateCheckBatch */
+
+struct rl_batch;
 
 struct rl_call {
-	struct rl_call *prev, *next;
+	struct rl_call *prev, *next;	/* the client's list of every call */
+	TAILQ_ENTRY(rl_call) qentry;	/* on its shard's unsent queue */
+	bool queued;
 	struct rl_client *c;
-	struct rpc_client *rpc;		/* the shard it goes to */
-	struct event *ev;		/* retry timer while unsent, or NULL */
-	uint64_t give_up_ms;		/* clock_mono_ms when an unsent call fails */
+	size_t shard;
+	struct rl_batch *batch;		/* in flight in it, at SLOT, or NULL */
+	size_t slot;
+	struct event *ev;		/* retry timer after a failed send, or NULL */
+	uint64_t give_up_ms;		/* clock_mono_ms when it is answered unavailable */
 	rl_cb cb;
 	void *arg;
 	Ph__RateCheckRequest req;	/* a deep copy, for retries */
@@ -38,12 +56,26 @@ struct rl_call {
 	Ph__RateLimit lim[];
 };
 
+TAILQ_HEAD(rl_callq, rl_call);
+
+/* rl_batch - one RateCheckBatch in flight: its calls by slot (NULL:
+ * cancelled); freed by its reply, or by the last cancel */
+struct rl_batch {
+	struct rl_client *c;
+	size_t shard;
+	size_t n, live;
+	bool replying;			/* rl_batch_reply is running: it frees */
+	struct rl_call *calls[];
+};
+
 struct rl_client {
 	struct event_base *base;
 	struct rpc_client **rpc;
+	struct rl_callq *unsent;	/* by shard */
 	size_t n;
 	unsigned timeout_ms;
 	struct rl_call *calls;
+	struct event *flush;		/* end of the loop turn: send the queues */
 };
 
 /* rl_status_name - for logs */
@@ -75,6 +107,8 @@ size_t rl_shard_index(const char *shard_key, size_t n)
 	return (size_t)(h % n);
 }
 
+static void rl_client_flush(evutil_socket_t fd, short what, void *arg);
+
 /* rl_client_new - one rpc_client per endpoint; NULL when none or on error */
 struct rl_client *rl_client_new(struct event_base *base, const struct strvec *endpoints,
     unsigned timeout_ms)
@@ -86,9 +120,12 @@ struct rl_client *rl_client_new(struct event_base *base, const struct strvec *en
 		return NULL;
 	c->base = base;
 	c->timeout_ms = timeout_ms;
-	if ((c->rpc = calloc(endpoints->n, sizeof(*c->rpc))) == NULL)
+	if ((c->rpc = calloc(endpoints->n, sizeof(*c->rpc))) == NULL ||
+	    (c->unsent = calloc(endpoints->n, sizeof(*c->unsent))) == NULL ||
+	    (c->flush = event_new(base, -1, 0, rl_client_flush, c)) == NULL)
 		goto error;
 	for (c->n = 0; c->n < endpoints->n; c->n++) {
+		TAILQ_INIT(&c->unsent[c->n]);
 		c->rpc[c->n] = rpc_client_new(base, endpoints->v[c->n], NULL);
 		if (c->rpc[c->n] == NULL) {
 			log_warnx("rl_client: cannot connect to %s", endpoints->v[c->n]);
@@ -99,12 +136,15 @@ struct rl_client *rl_client_new(struct event_base *base, const struct strvec *en
 error:
 	for (i = 0; i < c->n; i++)
 		rpc_client_free(c->rpc[i]);
+	if (c->flush != NULL)
+		event_free(c->flush);
+	free(c->unsent);
 	free(c->rpc);
 	free(c);
 	return NULL;
 }
 
-/* rl_call_unlink - take CALL off its client's list */
+/* rl_call_unlink - take CALL off its client's list and its shard's queue */
 static void rl_call_unlink(struct rl_call *call)
 {
 	if (call->prev != NULL)
@@ -113,6 +153,25 @@ static void rl_call_unlink(struct rl_call *call)
 		call->c->calls = call->next;
 	if (call->next != NULL)
 		call->next->prev = call->prev;
+	if (call->queued)
+		TAILQ_REMOVE(&call->c->unsent[call->shard], call, qentry);
+	call->queued = false;
+}
+
+/* rl_batch_forget - CALL no longer waits for its batch's reply; the batch
+ * goes when nobody waits for it (unless its reply is being handed out) */
+static void rl_batch_forget(struct rl_call *call)
+{
+	struct rl_batch *b = call->batch;
+
+	if (b == NULL)
+		return;
+	b->calls[call->slot] = NULL;
+	call->batch = NULL;
+	if (--b->live == 0 && !b->replying) {
+		rpc_cancel(b->c->rpc[b->shard], b);
+		free(b);
+	}
 }
 
 /* rl_call_free - unlink and free CALL */
@@ -122,6 +181,7 @@ static void rl_call_free(struct rl_call *call)
 
 	if (call->ev != NULL)
 		event_free(call->ev);
+	rl_batch_forget(call);
 	rl_call_unlink(call);
 	for (i = 0; i < call->req.n_limits; i++)
 		free(call->lim[i].key);
@@ -129,15 +189,7 @@ static void rl_call_free(struct rl_call *call)
 	free(call);
 }
 
-/* rl_call_drop - forget CALL without running its callback */
-static void rl_call_drop(struct rl_call *call)
-{
-	if (call->ev == NULL)
-		rpc_cancel(call->rpc, call);
-	rl_call_free(call);
-}
-
-/* rl_call_finish - unlink and free CALL, then run its callback with RES */
+/* rl_call_finish - free CALL, then run its callback with RES */
 static void rl_call_finish(struct rl_call *call, const struct rl_result *res)
 {
 	rl_cb cb = call->cb;
@@ -147,32 +199,27 @@ static void rl_call_finish(struct rl_call *call, const struct rl_result *res)
 	cb(arg, res);
 }
 
-/* rl_client_map - the rl_result for REPLY (NULL: no answer in time) */
-static void rl_client_map(const struct rl_call *call, const Ph__Envelope *reply,
+/* rl_client_map - the rl_result of reply R to CALL (NULL: no answer) */
+static void rl_client_map(const struct rl_call *call, const Ph__RateCheckReply *r,
     struct rl_result *res)
 {
-	const Ph__RateCheckReply *r;
-
 	memset(res, 0, sizeof(*res));
 	res->status = RL_UNAVAILABLE;
 	res->denied_index = -1;
-	if (reply == NULL)
+	if (r == NULL)
 		return;
-	if (reply->body_case != PH__ENVELOPE__BODY_RATE_CHECK_REPLY) {
-		log_warnx("rl_client: %s answered %s%s%s", rpc_client_endpoint(call->rpc),
-		    msg_body_name(reply->body_case),
-		    reply->body_case == PH__ENVELOPE__BODY_STATUS ? ": " : "",
-		    reply->body_case == PH__ENVELOPE__BODY_STATUS ? reply->status->message : "");
+	if (r->error != PH__ERROR_CODE__ERR_NONE) {
+		log_debug("rl_client: %s did not decide a check: %s",
+		    rpc_client_endpoint(call->c->rpc[call->shard]), r->error_message);
 		return;
 	}
-	r = reply->rate_check_reply;
 	if (r->allowed) {
 		res->status = RL_ALLOWED;
 		return;
 	}
 	if (r->denied_index < 0 || (size_t)r->denied_index >= call->req.n_limits) {
 		log_warnx("rl_client: %s: denied_index %d out of range",
-		    rpc_client_endpoint(call->rpc), r->denied_index);
+		    rpc_client_endpoint(call->c->rpc[call->shard]), r->denied_index);
 		return;
 	}
 	res->status = RL_DENIED;
@@ -181,14 +228,32 @@ static void rl_client_map(const struct rl_call *call, const Ph__Envelope *reply,
 	res->retry_after_ms = r->retry_after_ms;
 }
 
-/* rl_client_reply - the rpc callback */
-static void rl_client_reply(void *arg, Ph__Envelope *reply)
+/* rl_batch_reply - the rpc callback of a batch (REPLY NULL: no answer in
+ * time): each waiting call gets its own reply */
+static void rl_batch_reply(void *arg, Ph__Envelope *reply)
 {
-	struct rl_call *call = arg;
+	struct rl_batch *b = arg;
+	const Ph__RateCheckBatchReply *br = NULL;
 	struct rl_result res;
+	size_t i;
 
-	rl_client_map(call, reply, &res);
-	rl_call_finish(call, &res);
+	if (reply != NULL && reply->body_case == PH__ENVELOPE__BODY_RATE_CHECK_BATCH_REPLY)
+		br = reply->rate_check_batch_reply;
+	else if (reply != NULL)
+		log_warnx("rl_client: %s answered %s%s%s", rpc_client_endpoint(b->c->rpc[b->shard]),
+		    msg_body_name(reply->body_case),
+		    reply->body_case == PH__ENVELOPE__BODY_STATUS ? ": " : "",
+		    reply->body_case == PH__ENVELOPE__BODY_STATUS ? reply->status->message : "");
+	b->replying = true;
+	for (i = 0; i < b->n; i++) {
+		struct rl_call *call = b->calls[i];
+
+		if (call == NULL)
+			continue;	/* cancelled, maybe by an earlier callback */
+		rl_client_map(call, br != NULL && i < br->n_replies ? br->replies[i] : NULL, &res);
+		rl_call_finish(call, &res);
+	}
+	free(b);
 }
 
 /* rl_call_new - a call on C's list with a copy of the request; fatal when
@@ -221,39 +286,90 @@ static struct rl_call *rl_call_new(struct rl_client *c, const Ph__RateLimit *con
 	return call;
 }
 
-/* rl_call_send - hand CALL to its shard; 0 when sent */
-static int rl_call_send(struct rl_call *call, unsigned timeout_ms)
+/* rl_call_queue - CALL goes out with its shard's batch at the end of this turn */
+static void rl_call_queue(struct rl_call *call)
 {
-	Ph__Envelope env;
-
-	msg_init(&env);
-	env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_REQUEST;
-	env.rate_check_request = &call->req;
-	return rpc_call(call->rpc, &env, timeout_ms, rl_client_reply, call);
+	TAILQ_INSERT_TAIL(&call->c->unsent[call->shard], call, qentry);
+	call->queued = true;
+	event_active(call->c->flush, 0, 0);
 }
 
-/* rl_client_retry - the retry timer of an unsent call: send again while
- * time is left (the shard may be restarting or not connected yet), else
- * answer RL_UNAVAILABLE */
+/* rl_client_retry - the retry timer of a call whose batch could not be
+ * sent: queue it again while time is left, else answer RL_UNAVAILABLE */
 static void rl_client_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct rl_call *call = arg;
-	struct timeval tv = { 0, RL_RETRY_MS * 1000 };
-	uint64_t now = clock_mono_ms();
 	struct rl_result res;
 
-	if (now < call->give_up_ms &&
-	    rl_call_send(call, (unsigned)(call->give_up_ms - now)) == 0) {
-		event_free(call->ev);
-		call->ev = NULL;
-		return;
-	}
-	if (now + RL_RETRY_MS < call->give_up_ms) {
-		evtimer_add(call->ev, &tv);
+	if (clock_mono_ms() < call->give_up_ms) {
+		rl_call_queue(call);
 		return;
 	}
 	rl_client_map(call, NULL, &res);
 	rl_call_finish(call, &res);
+}
+
+/* rl_call_unsent - CALL's batch could not be sent: try again in RL_RETRY_MS */
+static void rl_call_unsent(struct rl_call *call)
+{
+	struct timeval tv = { 0, RL_RETRY_MS * 1000 };
+
+	if (call->ev == NULL &&
+	    (call->ev = evtimer_new(call->c->base, rl_client_retry, call)) == NULL)
+		fatal("rl_client: out of memory");
+	evtimer_add(call->ev, &tv);
+}
+
+/* rl_batch_send - up to RL_BATCH_MAX calls from the head of Q to SHARD as
+ * one RateCheckBatch, answered within the earliest call's time left */
+static void rl_batch_send(struct rl_client *c, size_t shard, struct rl_callq *q)
+{
+	Ph__RateCheckRequest *checks[RL_BATCH_MAX];
+	Ph__RateCheckBatch batch = PH__RATE_CHECK_BATCH__INIT;
+	Ph__Envelope env;
+	struct rl_batch *b = calloc(1, sizeof(*b) + RL_BATCH_MAX * sizeof(b->calls[0]));
+	struct rl_call *call;
+	uint64_t now = clock_mono_ms(), first = UINT64_MAX;
+
+	if (b == NULL)
+		fatal("rl_client: out of memory");
+	b->c = c;
+	b->shard = shard;
+	while (b->n < RL_BATCH_MAX && (call = TAILQ_FIRST(q)) != NULL) {
+		TAILQ_REMOVE(q, call, qentry);
+		call->queued = false;
+		if (call->give_up_ms < first)
+			first = call->give_up_ms;
+		checks[b->n] = &call->req;
+		b->calls[b->n++] = call;
+	}
+	batch.n_checks = b->n;
+	batch.checks = checks;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_BATCH;
+	env.rate_check_batch = &batch;
+	if (rpc_call(c->rpc[shard], &env, first > now ? (unsigned)(first - now) : 1,
+	    rl_batch_reply, b) < 0) {
+		for (size_t i = 0; i < b->n; i++)
+			rl_call_unsent(b->calls[i]);
+		free(b);
+		return;
+	}
+	b->live = b->n;
+	for (size_t i = 0; i < b->n; i++) {
+		b->calls[i]->batch = b;
+		b->calls[i]->slot = i;
+	}
+}
+
+/* rl_client_flush - end of the loop turn: every shard's queue goes out */
+static void rl_client_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct rl_client *c = arg;
+
+	for (size_t i = 0; i < c->n; i++)
+		while (!TAILQ_EMPTY(&c->unsent[i]))
+			rl_batch_send(c, i, &c->unsent[i]);
 }
 
 /* rl_client_take - take COST from every limit in LIMITS[0..n) or from none */
@@ -261,19 +377,10 @@ void rl_client_take(struct rl_client *c, const char *shard_key,
     const Ph__RateLimit *const *limits, size_t n, uint64_t cost, rl_cb cb, void *arg)
 {
 	struct rl_call *call = rl_call_new(c, limits, n, cost, cb, arg);
-	struct timeval tv = { 0, RL_RETRY_MS * 1000 };
 
-	call->rpc = c->rpc[rl_shard_index(shard_key, c->n)];
-	if (rl_call_send(call, c->timeout_ms) == 0)
-		return;
+	call->shard = rl_shard_index(shard_key, c->n);
 	call->give_up_ms = clock_mono_ms() + c->timeout_ms;
-	call->ev = evtimer_new(c->base, rl_client_retry, call);
-	if (call->ev == NULL)
-		fatal("rl_client: out of memory");
-	if (c->timeout_ms < RL_RETRY_MS)
-		event_active(call->ev, EV_TIMEOUT, 1);
-	else
-		evtimer_add(call->ev, &tv);
+	rl_call_queue(call);
 }
 
 /* rl_client_cancel - the callbacks of pending calls made with ARG never run */
@@ -284,7 +391,7 @@ void rl_client_cancel(struct rl_client *c, void *arg)
 	for (; call != NULL; call = next) {
 		next = call->next;
 		if (call->arg == arg)
-			rl_call_drop(call);
+			rl_call_free(call);
 	}
 }
 
@@ -296,9 +403,11 @@ void rl_client_free(struct rl_client *c)
 	if (c == NULL)
 		return;
 	while (c->calls != NULL)
-		rl_call_drop(c->calls);
+		rl_call_free(c->calls);
 	for (i = 0; i < c->n; i++)
 		rpc_client_free(c->rpc[i]);
+	event_free(c->flush);
+	free(c->unsent);
 	free(c->rpc);
 	free(c);
 }

@@ -13,8 +13,14 @@
  *   A key is "<window_s>:<key>" internally: the limit value itself is not
  *   stored, the caller sends it with each request, so a changed limit applies
  *   at once.
- *   Anything else, or a malformed request -> Status ERR_BAD_REQUEST;
- *   out of memory -> Status ERR_INTERNAL.
+ *   RateCheckBatch{checks[1..4096]} -> RateCheckBatchReply{replies[]}: the
+ *   same for each check, in order, each atomic on its own (what a client
+ *   gathered in one loop turn: one round trip for many messages). A check
+ *   not decided gets its reply's error and error_message set.
+ *   A malformed request -> Status ERR_BAD_REQUEST (in a batch: that check's
+ *   error); no room for a new key ([ratelimiter] max_keys) or out of memory
+ *   -> ERR_UNAVAILABLE, so the client's fail-open/closed rule applies.
+ *   Anything else -> Status ERR_BAD_REQUEST.
  *
  * Sharding is the clients' business (rl_client.c hashes a shard key over the
  * configured endpoint list); a shard answers for whatever keys it is sent.
@@ -33,6 +39,7 @@
 #include "rl_service.h"
 
 #define RL_SWEEP_MIN_CHAINS 1024	/* hash chains swept per flush tick */
+#define RL_BATCH_CHECKS_MAX 4096	/* checks in one RateCheckBatch */
 
 struct rl_service {
 	struct rl_table *table;
@@ -90,39 +97,96 @@ static void rl_service_full(struct rl_service *svc, const char *why)
 	}
 }
 
-/* rl_service_check - answer one RateCheckRequest */
+/* rl_service_one - decide check Q at NOW_MS into REP (REP->used points into
+ * USED): ERR_NONE, or the reason it was not decided (also in REP->error) */
+static Ph__ErrorCode rl_service_one(struct rl_service *svc, const Ph__RateCheckRequest *q,
+    uint64_t now_ms, Ph__RateCheckReply *rep, uint64_t *used)
+{
+	const char *why;
+
+	*rep = (Ph__RateCheckReply)PH__RATE_CHECK_REPLY__INIT;
+	errno = 0;
+	if (rl_service_decide(svc->table, q, now_ms, rep, used, &why) == 0) {
+		svc->decisions++;
+		svc->denied += !rep->allowed;
+		return PH__ERROR_CODE__ERR_NONE;
+	}
+	rep->error_message = (char *)why;
+	if (errno == ENOSPC || errno == ENOMEM) {
+		/* the client applies its fail-open/closed rule */
+		rl_service_full(svc, why);
+		rep->error = PH__ERROR_CODE__ERR_UNAVAILABLE;
+	} else {
+		svc->bad++;
+		log_debug("ratelimiter: bad RateCheckRequest: %s", why);
+		rep->error = PH__ERROR_CODE__ERR_BAD_REQUEST;
+	}
+	return rep->error;
+}
+
+/* rl_service_send - REPLY (a body set by the caller) to PEER's request */
+static void rl_service_send(struct rpc_server *srv, const struct zpeer *peer,
+    uint64_t request_id, Ph__Envelope *reply)
+{
+	if (rpc_reply(srv, peer, request_id, reply) < 0)
+		log_debug("ratelimiter: reply to request %llu not sent",
+		    (unsigned long long)request_id);
+}
+
+/* rl_service_check - answer one RateCheckRequest (an undecided one with a
+ * Status) */
 static void rl_service_check(struct rl_service *svc, struct rpc_server *srv,
     const struct zpeer *peer, const Ph__Envelope *req)
 {
-	Ph__RateCheckReply rep = PH__RATE_CHECK_REPLY__INIT;
+	Ph__RateCheckReply rep;
 	uint64_t used[RL_MAX_LIMITS];
 	Ph__Envelope env;
-	const char *why;
 
-	errno = 0;
-	if (rl_service_decide(svc->table, req->rate_check_request, clock_now_ms(),
-	    &rep, used, &why) < 0) {
-		if (errno == ENOSPC || errno == ENOMEM) {
-			/* the client applies its fail-open/closed rule */
-			rl_service_full(svc, why);
-			rpc_reply_status(srv, peer, req->request_id,
-			    PH__ERROR_CODE__ERR_UNAVAILABLE, why);
-			return;
-		}
-		svc->bad++;
-		log_debug("ratelimiter: bad RateCheckRequest: %s", why);
-		rpc_reply_status(srv, peer, req->request_id, PH__ERROR_CODE__ERR_BAD_REQUEST, why);
+	if (rl_service_one(svc, req->rate_check_request, clock_now_ms(), &rep, used) !=
+	    PH__ERROR_CODE__ERR_NONE) {
+		rpc_reply_status(srv, peer, req->request_id, rep.error, rep.error_message);
 		return;
 	}
-	svc->decisions++;
-	if (!rep.allowed)
-		svc->denied++;
 	msg_init(&env);
 	env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_REPLY;
 	env.rate_check_reply = &rep;
-	if (rpc_reply(srv, peer, req->request_id, &env) < 0)
-		log_debug("ratelimiter: reply to request %llu not sent",
-		    (unsigned long long)req->request_id);
+	rl_service_send(srv, peer, req->request_id, &env);
+}
+
+/* rl_service_batch - answer a RateCheckBatch: each check decided in order */
+static void rl_service_batch(struct rl_service *svc, struct rpc_server *srv,
+    const struct zpeer *peer, const Ph__Envelope *req)
+{
+	const Ph__RateCheckBatch *b = req->rate_check_batch;
+	Ph__RateCheckBatchReply br = PH__RATE_CHECK_BATCH_REPLY__INIT;
+	Ph__RateCheckReply *reps, **repp;
+	uint64_t (*used)[RL_MAX_LIMITS], now = clock_now_ms();
+	Ph__Envelope env;
+
+	if (b->n_checks == 0 || b->n_checks > RL_BATCH_CHECKS_MAX) {
+		svc->bad++;
+		rpc_reply_status(srv, peer, req->request_id, PH__ERROR_CODE__ERR_BAD_REQUEST,
+		    "between 1 and 4096 checks per batch");
+		return;
+	}
+	reps = calloc(b->n_checks, sizeof(*reps));
+	repp = calloc(b->n_checks, sizeof(*repp));
+	used = calloc(b->n_checks, sizeof(*used));
+	if (reps == NULL || repp == NULL || used == NULL)
+		fatal("ratelimiter: out of memory");
+	for (size_t i = 0; i < b->n_checks; i++) {
+		rl_service_one(svc, b->checks[i], now, &reps[i], used[i]);
+		repp[i] = &reps[i];
+	}
+	br.n_replies = b->n_checks;
+	br.replies = repp;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_BATCH_REPLY;
+	env.rate_check_batch_reply = &br;
+	rl_service_send(srv, peer, req->request_id, &env);
+	free(used);
+	free(repp);
+	free(reps);
 }
 
 /* rl_service_handle - the rpc_server handler */
@@ -131,13 +195,15 @@ static void rl_service_handle(void *arg, struct rpc_server *srv,
 {
 	struct rl_service *svc = arg;
 
-	if (req->body_case == PH__ENVELOPE__BODY_RATE_CHECK_REQUEST) {
+	if (req->body_case == PH__ENVELOPE__BODY_RATE_CHECK_BATCH) {
+		rl_service_batch(svc, srv, peer, req);
+	} else if (req->body_case == PH__ENVELOPE__BODY_RATE_CHECK_REQUEST) {
 		rl_service_check(svc, srv, peer, req);
 	} else {
 		svc->bad++;
 		log_debug("ratelimiter: unexpected %s", msg_body_name(req->body_case));
 		rpc_reply_status(srv, peer, req->request_id, PH__ERROR_CODE__ERR_BAD_REQUEST,
-		    "ratelimiter serves RateCheckRequest only");
+		    "ratelimiter serves RateCheckRequest and RateCheckBatch only");
 	}
 	msg_free(req);
 }

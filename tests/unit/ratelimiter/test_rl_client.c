@@ -2,7 +2,10 @@
  * test_rl_client - common/rl_client.c: the stable shard hash (fixed values,
  * the same in every process), and calls through a real rl_service over an
  * ipc:// endpoint in this process: allowed/denied mapping, the callback of a
- * call that cannot be sent runs once and later, cancel.
+ * call that cannot be sent runs once and later, cancel; batching: the calls of
+ * one loop turn go out together (more than one batch's worth too), are
+ * decided in order, a bad check fails alone, and a callback may cancel a
+ * call of the same batch.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -195,6 +198,73 @@ static void test_cancel(void **state)
 	rl_client_free(c);
 }
 
+/* batch_cancel - a callback that cancels the call made with g->victim */
+struct batch_got {
+	struct got g;
+	struct rl_client *c;
+	void *victim;
+};
+
+static void on_result_cancel(void *arg, const struct rl_result *res)
+{
+	struct batch_got *b = arg;
+
+	on_result(&b->g, res);
+	if (b->victim != NULL)
+		rl_client_cancel(b->c, b->victim);
+}
+
+/* 300 calls in one turn (two batches), limit 250: the first 250 allowed and
+ * the rest denied, in order; a bad check among them fails alone; the first
+ * callback cancels a call of its own batch, which never calls back */
+static void test_batch_order_bad_and_cancel(void **state)
+{
+	struct fixture *f = *state;
+	struct rl_client *c = rl_client_new(f->base, &f->eps, 2000);
+	Ph__RateLimit m = PH__RATE_LIMIT__INIT, bad = PH__RATE_LIMIT__INIT;
+	const Ph__RateLimit *lims[1] = { &m }, *badp[1] = { &bad };
+	static struct got g[300];
+	struct batch_got first = { { 0 }, c, &g[5] };
+	struct got gbad = { 0 };
+	int done = 0, i, allowed = 0;
+
+	memset(g, 0, sizeof(g));
+	m.key = "k", m.limit = 250, m.window_s = 60;
+	bad.key = "k", bad.limit = 1, bad.window_s = 0;	/* window 0: invalid */
+	rl_client_take(c, "t", lims, 1, 1, on_result_cancel, &first);
+	rl_client_take(c, "t", badp, 1, 1, on_result, &gbad);
+	for (i = 1; i < 300; i++)
+		rl_client_take(c, "t", lims, 1, 1, on_result, &g[i]);
+	assert_int_equal(first.g.calls + gbad.calls, 0);	/* later, from the loop */
+	for (int turns = 0; turns < 300 && done < 299; turns++) {
+		run(f->base, &g[299].calls, 1);
+		done = first.g.calls + gbad.calls;
+		for (i = 1; i < 300; i++)
+			done += g[i].calls;
+	}
+	assert_int_equal(first.g.calls, 1);
+	assert_int_equal(first.g.res.status, RL_ALLOWED);
+	assert_int_equal(gbad.calls, 1);
+	assert_int_equal(gbad.res.status, RL_UNAVAILABLE);
+	assert_int_equal(g[5].calls, 0);		/* cancelled in flight */
+	allowed = 1;
+	for (i = 1; i < 300; i++) {
+		if (i == 5)
+			continue;
+		assert_int_equal(g[i].calls, 1);
+		if (g[i].res.status == RL_ALLOWED) {
+			assert_int_equal(i, allowed + (i > 5));	/* no gap before a denial */
+			allowed++;
+		} else {
+			assert_int_equal(g[i].res.status, RL_DENIED);
+		}
+	}
+	/* 250 taken: the cancelled call's check was decided (and took one)
+	 * before its answer was dropped */
+	assert_int_equal(allowed, 249);
+	rl_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_request_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_called_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_order_bad_and_cancel, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
