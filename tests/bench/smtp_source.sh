@@ -58,6 +58,7 @@ sink_count() { tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | 
 measure_one() {
 	local port=$1 name=$2 r=$3 before t0 t1 t2 target opt=() rc a e
 	[ "$PERSIST" = 1 ] && opt=(-d)
+	sync	# neither MTA pays for the other's writeback
 	before=$(sink_count); before=${before:-0}; target=$((before + MSGS))
 	t0=$(now)
 	smtp-source "${opt[@]}" -s "$SESSIONS" -m "$MSGS" -l "$SIZE" -M bench.source.test \
