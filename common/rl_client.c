@@ -33,11 +33,10 @@
 #include "log.h"
 #include "rl_client.h"
 #include "rpc.h"
+#include "rpc_batch.h"
 
 #define RL_RETRY_MS 10		/* resend interval of a call that could not be sent */
 #define RL_BATCH_MAX 256	/* checks per RateCheckBatch */
-
-struct rl_batch;
 
 struct rl_call {
 	struct rl_call *prev, *next;	/* the client's list of every call */
@@ -45,7 +44,7 @@ struct rl_call {
 	bool queued;
 	struct rl_client *c;
 	size_t shard;
-	struct rl_batch *batch;		/* in flight in it, at SLOT, or NULL */
+	struct rpc_batch *batch;	/* in flight in it, at SLOT, or NULL */
 	size_t slot;
 	struct event *ev;		/* retry timer after a failed send, or NULL */
 	uint64_t give_up_ms;		/* clock_mono_ms when it is answered unavailable */
@@ -57,16 +56,6 @@ struct rl_call {
 };
 
 TAILQ_HEAD(rl_callq, rl_call);
-
-/* rl_batch - one RateCheckBatch in flight: its calls by slot (NULL:
- * cancelled); freed by its reply, or by the last cancel */
-struct rl_batch {
-	struct rl_client *c;
-	size_t shard;
-	size_t n, live;
-	bool replying;			/* rl_batch_reply is running: it frees */
-	struct rl_call *calls[];
-};
 
 struct rl_client {
 	struct event_base *base;
@@ -158,22 +147,6 @@ static void rl_call_unlink(struct rl_call *call)
 	call->queued = false;
 }
 
-/* rl_batch_forget - CALL no longer waits for its batch's reply; the batch
- * goes when nobody waits for it (unless its reply is being handed out) */
-static void rl_batch_forget(struct rl_call *call)
-{
-	struct rl_batch *b = call->batch;
-
-	if (b == NULL)
-		return;
-	b->calls[call->slot] = NULL;
-	call->batch = NULL;
-	if (--b->live == 0 && !b->replying) {
-		rpc_cancel(b->c->rpc[b->shard], b);
-		free(b);
-	}
-}
-
 /* rl_call_free - unlink and free CALL */
 static void rl_call_free(struct rl_call *call)
 {
@@ -181,7 +154,8 @@ static void rl_call_free(struct rl_call *call)
 
 	if (call->ev != NULL)
 		event_free(call->ev);
-	rl_batch_forget(call);
+	if (call->batch != NULL)
+		rpc_batch_forget(call->batch, call->slot);
 	rl_call_unlink(call);
 	for (i = 0; i < call->req.n_limits; i++)
 		free(call->lim[i].key);
@@ -232,7 +206,7 @@ static void rl_client_map(const struct rl_call *call, const Ph__RateCheckReply *
  * time): each waiting call gets its own reply */
 static void rl_batch_reply(void *arg, Ph__Envelope *reply)
 {
-	struct rl_batch *b = arg;
+	struct rpc_batch *b = arg;
 	const Ph__RateCheckBatchReply *br = NULL;
 	struct rl_result res;
 	size_t i;
@@ -240,16 +214,17 @@ static void rl_batch_reply(void *arg, Ph__Envelope *reply)
 	if (reply != NULL && reply->body_case == PH__ENVELOPE__BODY_RATE_CHECK_BATCH_REPLY)
 		br = reply->rate_check_batch_reply;
 	else if (reply != NULL)
-		log_warnx("rl_client: %s answered %s%s%s", rpc_client_endpoint(b->c->rpc[b->shard]),
+		log_warnx("rl_client: %s answered %s%s%s", rpc_client_endpoint(b->rpc),
 		    msg_body_name(reply->body_case),
 		    reply->body_case == PH__ENVELOPE__BODY_STATUS ? ": " : "",
 		    reply->body_case == PH__ENVELOPE__BODY_STATUS ? reply->status->message : "");
-	b->replying = true;
+	rpc_batch_replying(b);
 	for (i = 0; i < b->n; i++) {
-		struct rl_call *call = b->calls[i];
+		struct rl_call *call = rpc_batch_take(b, i);
 
 		if (call == NULL)
 			continue;	/* cancelled, maybe by an earlier callback */
+		call->batch = NULL;
 		rl_client_map(call, br != NULL && i < br->n_replies ? br->replies[i] : NULL, &res);
 		rl_call_finish(call, &res);
 	}
@@ -310,8 +285,9 @@ static void rl_client_retry(evutil_socket_t fd, short what, void *arg)
 }
 
 /* rl_call_unsent - CALL's batch could not be sent: try again in RL_RETRY_MS */
-static void rl_call_unsent(struct rl_call *call)
+static void rl_call_unsent(void *arg)
 {
+	struct rl_call *call = arg;
 	struct timeval tv = { 0, RL_RETRY_MS * 1000 };
 
 	if (call->ev == NULL &&
@@ -327,38 +303,30 @@ static void rl_batch_send(struct rl_client *c, size_t shard, struct rl_callq *q)
 	Ph__RateCheckRequest *checks[RL_BATCH_MAX];
 	Ph__RateCheckBatch batch = PH__RATE_CHECK_BATCH__INIT;
 	Ph__Envelope env;
-	struct rl_batch *b = calloc(1, sizeof(*b) + RL_BATCH_MAX * sizeof(b->calls[0]));
+	struct rpc_batch *b = rpc_batch_new(c->rpc[shard], shard, RL_BATCH_MAX);
 	struct rl_call *call;
 	uint64_t now = clock_mono_ms(), first = UINT64_MAX;
 
-	if (b == NULL)
-		fatal("rl_client: out of memory");
-	b->c = c;
-	b->shard = shard;
 	while (b->n < RL_BATCH_MAX && (call = TAILQ_FIRST(q)) != NULL) {
 		TAILQ_REMOVE(q, call, qentry);
 		call->queued = false;
 		if (call->give_up_ms < first)
 			first = call->give_up_ms;
 		checks[b->n] = &call->req;
-		b->calls[b->n++] = call;
+		rpc_batch_add(b, call);
 	}
 	batch.n_checks = b->n;
 	batch.checks = checks;
 	msg_init(&env);
 	env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_BATCH;
 	env.rate_check_batch = &batch;
-	if (rpc_call(c->rpc[shard], &env, first > now ? (unsigned)(first - now) : 1,
-	    rl_batch_reply, b) < 0) {
-		for (size_t i = 0; i < b->n; i++)
-			rl_call_unsent(b->calls[i]);
-		free(b);
+	if (rpc_batch_call(b, &env, first > now ? (unsigned)(first - now) : 1,
+	    rl_batch_reply, rl_call_unsent) < 0)
 		return;
-	}
-	b->live = b->n;
 	for (size_t i = 0; i < b->n; i++) {
-		b->calls[i]->batch = b;
-		b->calls[i]->slot = i;
+		call = b->calls[i];
+		call->batch = b;
+		call->slot = i;
 	}
 }
 

@@ -198,6 +198,9 @@ queue_on_request(void *arg, struct rpc_server *srv, const struct zpeer *peer,
 	case PH__ENVELOPE__BODY_ENQUEUE_REQUEST:
 		queue_on_enqueue(q, peer, env);
 		return;
+	case PH__ENVELOPE__BODY_ENQUEUE_BATCH:
+		queue_on_enqueue_batch(q, peer, env);
+		return;
 	case PH__ENVELOPE__BODY_RELAY_HELLO:
 		qsched_on_hello(q->sched, peer, env->relay_hello);
 		break;

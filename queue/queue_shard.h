@@ -47,6 +47,10 @@ struct queue {
 /* queue_on_enqueue - an EnqueueRequest from PEER; takes ENV */
 void queue_on_enqueue(struct queue *q, const struct zpeer *peer,
     Ph__Envelope *env);
+/* queue_on_enqueue_batch - an EnqueueBatch from PEER, answered with one
+ * EnqueueBatchReply when every message has its answer; takes ENV */
+void queue_on_enqueue_batch(struct queue *q, const struct zpeer *peer,
+    Ph__Envelope *env);
 /* queue_enqueue_local - store REQ (packed copy taken) like a frontend's
  * message, under a new queue id written to QID; no reply. 0 or -1. */
 int queue_enqueue_local(struct queue *q, const Ph__EnqueueRequest *req,

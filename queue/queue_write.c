@@ -6,12 +6,16 @@
  *
  * An enqueue is answered only after its synced write; the message is then
  * scheduled. A local enqueue has no one to answer; it is scheduled the same
- * way, and recovered from the store after a crash like any message.
+ * way, and recovered from the store after a crash like any message. The
+ * messages of an EnqueueBatch are stored each on its own (their jobs share
+ * the batch's envelope, which holds their bodies); the batch is answered, one
+ * EnqueueReply per message, once the last of them has its answer.
  *
  * DIAGNOSTICS: a failed write answers the enqueues of its batch with
  * ERR_STORAGE (a local one is logged); a failed compaction answers
  * ERR_STORAGE; running out of memory is a panic.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +28,27 @@
 #include "queue_shard.h"
 #include "rpc.h"
 
-/* qwait - a job whose completion answers a peer (LOCAL: nobody) */
+/* qbatch - an EnqueueBatch waiting for the answers of its messages */
+struct qbatch {
+	struct zpeer peer;
+	uint64_t request_id;
+	Ph__Envelope *env;		/* owned: the jobs' bodies point into it */
+	size_t n, pending;
+	Ph__EnqueueReply *replies;	/* by position */
+	Ph__Status *status;
+	char (*qids)[33];
+};
+
+/* qwait - a job whose completion answers a peer (LOCAL: nobody) or a slot
+ * of a batch */
 struct qwait {
 	struct zpeer peer;
 	uint64_t request_id;
 	int local;
-	Ph__Envelope *req;	/* enqueues: the request, owned */
+	Ph__Envelope *req;	/* single enqueues: the request, owned */
+	Ph__EnqueueRequest *ereq;	/* enqueues: the message */
+	struct qbatch *batch;	/* batch member: answered there, at SLOT */
+	size_t slot;
 };
 
 /* wait_new - a waiter for PEER (NULL: local) */
@@ -45,6 +64,8 @@ wait_new(const struct zpeer *peer, uint64_t request_id, Ph__Envelope *req)
 	w->local = peer == NULL;
 	w->request_id = request_id;
 	w->req = req;
+	if (req != NULL)
+		w->ereq = req->enqueue_request;
 	return w;
 }
 
@@ -98,24 +119,63 @@ enqueue_failed(struct queue *q, struct qwait *w, const char *qid)
 		    PH__ERROR_CODE__ERR_STORAGE, "could not persist the message");
 }
 
+/* batch_answer - slot I of B has its answer (QID: stored; else ERR and
+ * WHY); the last one sends the batch's reply and frees it */
+static void
+batch_answer(struct queue *q, struct qbatch *b, size_t i, const char *qid,
+    Ph__ErrorCode err, const char *why)
+{
+	Ph__EnqueueBatchReply br = PH__ENQUEUE_BATCH_REPLY__INIT;
+	Ph__EnqueueReply **vec;
+	Ph__Envelope env;
+
+	if (qid != NULL) {
+		msg_status_ok(&b->status[i]);
+		snprintf(b->qids[i], sizeof(b->qids[i]), "%s", qid);
+		b->replies[i].queue_id = b->qids[i];
+	} else {
+		msg_status_err(&b->status[i], err, why);
+	}
+	if (--b->pending > 0)
+		return;
+	if ((vec = calloc(b->n, sizeof(*vec))) == NULL)
+		panic("queue: out of memory");
+	for (size_t k = 0; k < b->n; k++)
+		vec[k] = &b->replies[k];
+	br.n_replies = b->n;
+	br.replies = vec;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_ENQUEUE_BATCH_REPLY;
+	env.enqueue_batch_reply = &br;
+	rpc_reply(q->srv, &b->peer, b->request_id, &env);
+	free(vec);
+	msg_free(b->env);
+	free(b->replies);
+	free(b->status);
+	free(b->qids);
+	free(b);
+}
+
 /* enqueue_done - the synced write of an enqueue came back */
 static void
 enqueue_done(struct queue *q, struct qjob *job)
 {
 	struct qwait *w = job->owner;
 
-	if (job->status < 0) {
-		enqueue_failed(q, w, job->qid);
-	} else {
-		if (!w->local)
-			enqueue_reply(q, &w->peer, w->request_id, job->qid);
+	if (job->status >= 0) {
 		q->enqueued_total++;
 		/* while closing it is on disk and recovered at the next start */
-		if (!q->closing && qsched_add(q->sched, job->qid,
-		    w->req->enqueue_request) < 0)
+		if (!q->closing && qsched_add(q->sched, job->qid, w->ereq) < 0)
 			log_warnx("%s: no memory to schedule it now, it is "
 			    "scheduled at the next start", job->qid);
 	}
+	if (w->batch != NULL)
+		batch_answer(q, w->batch, w->slot, job->status < 0 ? NULL : job->qid,
+		    PH__ERROR_CODE__ERR_STORAGE, "could not persist the message");
+	else if (job->status < 0)
+		enqueue_failed(q, w, job->qid);
+	else if (!w->local)
+		enqueue_reply(q, &w->peer, w->request_id, job->qid);
 	msg_free(w->req);
 	free(w);
 }
@@ -168,12 +228,11 @@ enqueue_check(const Ph__EnqueueRequest *req)
 	return NULL;
 }
 
-/* enqueue_submit - the writes of ENV's message under QID (takes ENV) */
+/* enqueue_submit - the writes of REQ under QID for waiter W (takes W) */
 static void
-enqueue_submit(struct queue *q, const struct zpeer *peer, Ph__Envelope *env,
+enqueue_submit(struct queue *q, Ph__EnqueueRequest *req, struct qwait *w,
     const char *qid)
 {
-	Ph__EnqueueRequest *req = env->enqueue_request;
 	struct qjob *job;
 	uint8_t *meta;
 	size_t mlen;
@@ -187,7 +246,7 @@ enqueue_submit(struct queue *q, const struct zpeer *peer, Ph__Envelope *env,
 	job->ms = req->received_ms;
 	job->body = req->body.data;
 	job->blen = req->body.len;
-	job->owner = wait_new(peer, env->request_id, env);
+	job->owner = w;
 	qcommit_submit(q->commit, job);
 }
 
@@ -205,7 +264,57 @@ queue_on_enqueue(struct queue *q, const struct zpeer *peer, Ph__Envelope *env)
 		return;
 	}
 	id_new(qid);
-	enqueue_submit(q, peer, env, qid);
+	enqueue_submit(q, env->enqueue_request, wait_new(peer, env->request_id, env), qid);
+}
+
+/* queue_on_enqueue_batch - each message of the batch to the writer (an
+ * invalid one answered at once); the reply comes with the last answer */
+void
+queue_on_enqueue_batch(struct queue *q, const struct zpeer *peer, Ph__Envelope *env)
+{
+	const Ph__EnqueueBatch *eb = env->enqueue_batch;
+	size_t n = eb->n_requests;
+	struct qbatch *b;
+	char qid[33];
+
+	if (eb->n_requests == 0) {
+		rpc_reply_status(q->srv, peer, env->request_id,
+		    PH__ERROR_CODE__ERR_BAD_REQUEST, "empty batch");
+		msg_free(env);
+		return;
+	}
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (b->replies = calloc(eb->n_requests, sizeof(*b->replies))) == NULL ||
+	    (b->status = calloc(eb->n_requests, sizeof(*b->status))) == NULL ||
+	    (b->qids = calloc(eb->n_requests, sizeof(*b->qids))) == NULL)
+		panic("queue: out of memory");
+	b->peer = *peer;
+	b->request_id = env->request_id;
+	b->env = env;
+	b->n = b->pending = eb->n_requests;
+	for (size_t i = 0; i < b->n; i++) {
+		ph__enqueue_reply__init(&b->replies[i]);
+		b->replies[i].status = &b->status[i];
+	}
+	/* pending starts at n: a stored message is answered later, from the
+	 * loop; only an invalid last one can complete (and free) the batch
+	 * here, so the loop reads neither B nor EB after that */
+	for (size_t i = 0; i < n; i++) {
+		Ph__EnqueueRequest *req = eb->requests[i];
+		const char *bad = enqueue_check(req);
+		struct qwait *w;
+
+		if (bad != NULL) {
+			batch_answer(q, b, i, NULL, PH__ERROR_CODE__ERR_BAD_REQUEST, bad);
+			continue;
+		}
+		w = wait_new(peer, env->request_id, NULL);
+		w->ereq = req;
+		w->batch = b;
+		w->slot = i;
+		id_new(qid);
+		enqueue_submit(q, req, w, qid);
+	}
 }
 
 /* queue_enqueue_local - REQ as if a frontend had sent it: packed and
@@ -232,7 +341,7 @@ queue_enqueue_local(struct queue *q, const Ph__EnqueueRequest *req,
 	if (copy == NULL)
 		return -1;
 	id_new(qid);
-	enqueue_submit(q, NULL, copy, qid);
+	enqueue_submit(q, copy->enqueue_request, wait_new(NULL, 0, copy), qid);
 	return 0;
 }
 
