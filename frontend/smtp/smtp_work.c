@@ -87,7 +87,15 @@ work_pop(struct smtp_work *w, int slot)
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
-		if ((j = fifo_pop(&w->todo)) == NULL) {
+		if ((j = fifo_pop(&w->todo)) == NULL && skipped) {
+			/* wake the loop for the skipped jobs before sleeping: the
+			 * next wake-up may be far away */
+			pthread_mutex_unlock(&w->mu);
+			work_notify(w);
+			skipped = false;
+			pthread_mutex_lock(&w->mu);
+			continue;
+		} else if (j == NULL) {
 			pthread_cond_wait(&w->cv, &w->mu);
 		} else if (j->cancelled) {
 			fifo_push(&w->done, j);
