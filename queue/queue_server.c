@@ -210,6 +210,10 @@ queue_on_request(void *arg, struct rpc_server *srv, const struct zpeer *peer,
 	case PH__ENVELOPE__BODY_TASK_RESULT:
 		qsched_on_result(q->sched, peer, env->task_result);
 		break;
+	case PH__ENVELOPE__BODY_TASK_RESULT_BATCH:
+		for (size_t i = 0; i < env->task_result_batch->n_results; i++)
+			qsched_on_result(q->sched, peer, env->task_result_batch->results[i]);
+		break;
 	case PH__ENVELOPE__BODY_QUEUE_STATS_REQUEST:
 		queue_on_stats(q, peer, env->request_id);
 		break;

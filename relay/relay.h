@@ -66,6 +66,8 @@ struct relay_shard {
 	struct rpc_client *rpc;
 	const char *endpoint;
 	unsigned inflight;		/* tasks received, result not yet sent */
+	Ph__TaskResult **results;	/* to send at the end of this loop turn */
+	size_t nresults, capresults;
 };
 
 /* relay - the process context */
@@ -88,6 +90,7 @@ struct relay {
 	struct relay_tls_policies *tls_policies;
 	struct event *hello_timer;
 	struct event *hello_retry;
+	struct event *results_ev;	/* end of the loop turn: send the results */
 	bool started;			/* hellos sent, tasks flowing */
 };
 
@@ -131,5 +134,8 @@ void relay_task_set_rest(struct relay_task *t, Ph__Outcome o, const char *reply)
 void relay_task_done(struct relay_task *t);
 /* relay_task_free - drop without reporting (shutdown) */
 void relay_task_free(struct relay_task *t);
+/* relay_results_flush - the results of this loop turn, one TaskResultBatch
+ * per shard (relay->results_ev runs it; also before shutdown) */
+void relay_results_flush(struct relay *r);
 
 #endif

@@ -244,6 +244,12 @@ static void run_tls_setup(struct relay *r)
 		    r->cfg.tls_ca_file);
 }
 
+/* run_on_results - end of a loop turn with task results to send */
+static void run_on_results(evutil_socket_t fd, short what, void *arg)
+{
+	relay_results_flush(arg);
+}
+
 /* run_setup - resolver, TLS, policy, destinations, shards, timers */
 static void run_setup(struct relay *r, const struct ph_endpoints *ep)
 {
@@ -268,6 +274,8 @@ static void run_setup(struct relay *r, const struct ph_endpoints *ep)
 	r->hello_timer = event_new(r->base, -1, EV_PERSIST, run_on_hello_timer, r);
 	event_add(r->hello_timer, &tv);
 	r->hello_retry = evtimer_new(r->base, run_on_hello_retry, r);
+	if (!(r->results_ev = event_new(r->base, -1, 0, run_on_results, r)))
+		fatalx("relay: out of memory");
 	proc_on_stop(r->proc, run_on_stop, r);
 }
 
@@ -281,8 +289,12 @@ static void run_free(struct relay *r)
 	relay_dns_free(r->dns);
 	relay_dests_free(r->dests);
 	relay_throttle_free(r->throttle);
-	for (i = 0; i < r->nshards; i++)
+	relay_results_flush(r);
+	event_free(r->results_ev);
+	for (i = 0; i < r->nshards; i++) {
 		rpc_client_free(r->shards[i].rpc);
+		free(r->shards[i].results);
+	}
 	free(r->shards);
 	if (r->policy)
 		policy_free(r->policy);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/event.h>
 #include <jansson.h>
 #include "bounce_class.h"
 #include "clock.h"
@@ -137,13 +138,63 @@ static void task_log(const struct relay_task *t, size_t i)
 	    msg_outcome_name(rc->outcome), rc->reply ? rc->reply : "");
 }
 
+/* task_queue_result - a copy of TR waits for the end of the loop turn */
+static void task_queue_result(struct relay_shard *sh, const Ph__TaskResult *tr)
+{
+	size_t len = ph__task_result__get_packed_size(tr);
+	uint8_t *buf = malloc(len ? len : 1);
+	Ph__TaskResult *copy;
+
+	if (buf == NULL)
+		fatal("relay: out of memory");
+	ph__task_result__pack(tr, buf);
+	copy = ph__task_result__unpack(NULL, len, buf);
+	free(buf);
+	if (copy == NULL)
+		fatal("relay: out of memory");
+	if (sh->nresults == sh->capresults) {
+		size_t cap = sh->capresults ? 2 * sh->capresults : 16;
+		Ph__TaskResult **v = realloc(sh->results, cap * sizeof(*v));
+
+		if (v == NULL)
+			fatal("relay: out of memory");
+		sh->results = v;
+		sh->capresults = cap;
+	}
+	sh->results[sh->nresults++] = copy;
+	event_active(sh->relay->results_ev, 0, 0);
+}
+
+/* relay_results_flush - each shard's results in one TaskResultBatch */
+void relay_results_flush(struct relay *r)
+{
+	for (size_t i = 0; i < r->nshards; i++) {
+		struct relay_shard *sh = &r->shards[i];
+		Ph__TaskResultBatch b = PH__TASK_RESULT_BATCH__INIT;
+		Ph__Envelope env;
+
+		if (sh->nresults == 0)
+			continue;
+		b.n_results = sh->nresults;
+		b.results = sh->results;
+		msg_init(&env);
+		env.body_case = PH__ENVELOPE__BODY_TASK_RESULT_BATCH;
+		env.task_result_batch = &b;
+		if (rpc_send(sh->rpc, &env) < 0)
+			log_warn("relay: %zu task results to %s not sent (the shard "
+			    "leases those tasks again)", sh->nresults, sh->endpoint);
+		for (size_t k = 0; k < sh->nresults; k++)
+			ph__task_result__free_unpacked(sh->results[k], NULL);
+		sh->nresults = 0;
+	}
+}
+
 /* task_send_result - the TaskResult, returning one credit */
 static void task_send_result(struct relay_task *t)
 {
 	Ph__RecipientResult *res = calloc(t->n, sizeof(*res));
 	Ph__RecipientResult **vec = calloc(t->n, sizeof(*vec));
 	Ph__TaskResult tr = PH__TASK_RESULT__INIT;
-	Ph__Envelope env;
 	size_t i;
 
 	if (!res || !vec)
@@ -164,13 +215,7 @@ static void task_send_result(struct relay_task *t)
 	tr.n_results = t->n;
 	tr.relay_id = t->relay->relay_id;
 	tr.credits = 1;
-	msg_init(&env);
-	env.body_case = PH__ENVELOPE__BODY_TASK_RESULT;
-	env.task_result = &tr;
-	if (rpc_send(t->shard->rpc, &env) < 0)
-		log_warn("relay: result of task %llu (%s) to %s not sent",
-		    (unsigned long long)t->t->task_id, t->t->queue_id,
-		    t->shard->endpoint);
+	task_queue_result(t->shard, &tr);
 done:
 	free(vec);
 	free(res);
