@@ -24,6 +24,23 @@ msg_body_name(Ph__Envelope__BodyCase c)
 	return f->name;
 }
 
+void *
+msg_copy(const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(len ? len : 1);
+	ProtobufCMessage *copy;
+
+	if (buf == NULL)
+		fatal("msg_copy: out of memory");
+	protobuf_c_message_pack(m, buf);
+	copy = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
+	free(buf);
+	if (copy == NULL)
+		fatal("msg_copy: out of memory");
+	return copy;
+}
+
 const char *
 msg_outcome_name(Ph__Outcome o)
 {

@@ -27,6 +27,9 @@ struct zpeer {
 };
 
 const char *msg_body_name(Ph__Envelope__BodyCase c);
+/* msg_copy - a deep copy of M (packed and unpacked again), freed with
+ * protobuf_c_message_free_unpacked; fatal when out of memory */
+void *msg_copy(const ProtobufCMessage *m);
 /* msg_outcome_name - "delivered", "deferred", "failed" (event logs, phctl) */
 const char *msg_outcome_name(Ph__Outcome o);
 

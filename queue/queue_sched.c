@@ -682,6 +682,22 @@ qsched_on_hello(struct qsched *s, const struct zpeer *peer,
 	sched_dispatch(s);
 }
 
+/* qsched_push_failed - the push of leased task TASK_ID did not reach its
+ * relay after all (a batched push is sent at the end of the loop turn): the
+ * task is ready again, first in line, and the relay's credits are dropped,
+ * as when a push fails at once */
+void
+qsched_push_failed(struct qsched *s, uint64_t task_id)
+{
+	struct qtask *t = hash_get(s, task_id);
+
+	if (t == NULL || t->state != QTASK_LEASED)
+		return;
+	t->relay->credits = 0;
+	task_unlink(s, t);
+	task_set_ready(s, t, 1);
+}
+
 /* qsched_on_credit - more credits for a relay */
 void
 qsched_on_credit(struct qsched *s, const struct zpeer *peer,

@@ -66,6 +66,8 @@ int qsched_restore(struct qsched *s, const char *qid, const void *meta,
 
 void qsched_on_hello(struct qsched *s, const struct zpeer *peer,
     const Ph__RelayHello *m);
+/* qsched_push_failed - a pushed task never reached its relay: ready again */
+void qsched_push_failed(struct qsched *s, uint64_t task_id);
 void qsched_on_credit(struct qsched *s, const struct zpeer *peer,
     const Ph__TaskCredit *m);
 void qsched_on_result(struct qsched *s, const struct zpeer *peer,

@@ -58,13 +58,76 @@
 
 /* ---- scheduler io ---- */
 
-/* io_push - a DeliveryTask to a relay */
+/* io_push - a DeliveryTask to a relay: a copy waits for the end of the
+ * loop turn, when the tasks of the turn go out as one DeliveryTaskBatch per
+ * relay (queue_push_flush) */
 static int
 io_push(void *arg, const struct zpeer *peer, Ph__Envelope *env)
 {
 	struct queue *q = arg;
+	Ph__DeliveryTask *copy = msg_copy(&env->delivery_task->base);
 
-	return rpc_push(q->srv, peer, env);
+	if (q->npushes == q->cappushes) {
+		size_t cap = q->cappushes ? 2 * q->cappushes : 64;
+		struct qpush *v = realloc(q->pushes, cap * sizeof(*v));
+
+		if (v == NULL)
+			panic("queue: out of memory");
+		q->pushes = v;
+		q->cappushes = cap;
+	}
+	q->pushes[q->npushes++] = (struct qpush){ *peer, copy };
+	event_active(q->push_ev, 0, 0);
+	return 0;
+}
+
+/* push_send - one DeliveryTaskBatch of the waiting tasks for the relay of
+ * q->pushes[FIRST] (each one sent is marked by a NULL task); a batch that
+ * cannot be sent makes its tasks ready again */
+static void
+push_send(struct queue *q, size_t first)
+{
+	const struct zpeer *peer = &q->pushes[first].peer;
+	Ph__DeliveryTask **tasks = calloc(q->npushes - first, sizeof(*tasks));
+	Ph__DeliveryTaskBatch b = PH__DELIVERY_TASK_BATCH__INIT;
+	Ph__Envelope env;
+	size_t n = 0;
+
+	if (tasks == NULL)
+		panic("queue: out of memory");
+	for (size_t i = first; i < q->npushes; i++)
+		if (q->pushes[i].task != NULL && q->pushes[i].peer.len == peer->len &&
+		    memcmp(q->pushes[i].peer.id, peer->id, peer->len) == 0)
+			tasks[n++] = q->pushes[i].task;
+	b.n_tasks = n;
+	b.tasks = tasks;
+	msg_init(&env);
+	env.body_case = PH__ENVELOPE__BODY_DELIVERY_TASK_BATCH;
+	env.delivery_task_batch = &b;
+	if (rpc_push(q->srv, peer, &env) < 0) {
+		log_warnx("push of %zu tasks to a relay failed, they are ready again", n);
+		for (size_t k = 0; k < n; k++)
+			qsched_push_failed(q->sched, tasks[k]->task_id);
+	}
+	for (size_t i = first, k = 0; i < q->npushes && k < n; i++)
+		if (q->pushes[i].task == tasks[k]) {
+			ph__delivery_task__free_unpacked(q->pushes[i].task, NULL);
+			q->pushes[i].task = NULL;
+			k++;
+		}
+	free(tasks);
+}
+
+/* queue_push_flush - end of the loop turn: the waiting tasks go out */
+static void
+queue_push_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue *q = arg;
+
+	for (size_t i = 0; i < q->npushes; i++)
+		if (q->pushes[i].task != NULL)
+			push_send(q, i);
+	q->npushes = 0;
 }
 
 /* hlog_flush - write M's header log record when it changed */
@@ -335,7 +398,8 @@ queue_open(struct queue *q, struct proc *p)
 	sc.shard = q->shard;
 	q->sched = qsched_new(&sc, q->store, &io);
 	q->supp = qsupp_new(&sio);
-	if (q->sched == NULL || q->supp == NULL)
+	q->push_ev = event_new(p->base, -1, 0, queue_push_flush, q);
+	if (q->sched == NULL || q->supp == NULL || q->push_ev == NULL)
 		fatalx("out of memory");
 }
 
@@ -390,6 +454,9 @@ queue_close(struct queue *q)
 		event_free(q->compact_timer);
 	rpc_client_free(q->control);	/* no answers after this */
 	qsupp_free(q->supp);
+	queue_push_flush(-1, 0, q);	/* the relays hear of what they hold */
+	event_free(q->push_ev);
+	free(q->pushes);
 	rpc_server_free(q->srv);
 	qsched_free(q->sched);
 	queue_store_close(q->store);

@@ -26,6 +26,12 @@ struct queue_store;
 struct rpc_client;
 struct rpc_server;
 
+/* qpush - a copy of a DeliveryTask waiting for the end of the loop turn */
+struct qpush {
+	struct zpeer peer;
+	Ph__DeliveryTask *task;
+};
+
 struct queue {
 	struct proc *proc;
 	struct queue_conf conf;
@@ -40,6 +46,9 @@ struct queue {
 	struct qsupp *supp;		/* the ones ph-control has not confirmed */
 	struct event *tick;
 	struct event *compact_timer;
+	struct qpush *pushes;		/* tasks to push at the end of this turn */
+	size_t npushes, cappushes;
+	struct event *push_ev;
 	int closing;		/* stopping: the writer drains, nothing new */
 	uint64_t enqueued_total;
 };

@@ -182,6 +182,27 @@ static void run_on_task(struct relay_shard *sh, Ph__Envelope *env)
 	relay_dests_submit(sh->relay->dests, t);
 }
 
+/* run_on_task_batch - each task of a DeliveryTaskBatch, in an envelope of
+ * its own as if pushed alone (a task owns its envelope); takes ENV */
+static void run_on_task_batch(struct relay_shard *sh, Ph__Envelope *env)
+{
+	Ph__DeliveryTaskBatch *b = env->delivery_task_batch;
+
+	for (size_t i = 0; i < b->n_tasks; i++) {
+		Ph__Envelope *one = malloc(sizeof(*one));
+
+		if (one == NULL)
+			fatalx("relay: out of memory");
+		msg_init(one);
+		one->body_case = PH__ENVELOPE__BODY_DELIVERY_TASK;
+		one->delivery_task = b->tasks[i];	/* freed with ONE now */
+		b->tasks[i] = NULL;
+		run_on_task(sh, one);
+	}
+	b->n_tasks = 0;
+	msg_free(env);
+}
+
 /* run_on_push - thin dispatch of a shard's one-way messages */
 static void run_on_push(void *arg, Ph__Envelope *env)
 {
@@ -190,6 +211,9 @@ static void run_on_push(void *arg, Ph__Envelope *env)
 	switch (env->body_case) {
 	case PH__ENVELOPE__BODY_DELIVERY_TASK:
 		run_on_task(sh, env);
+		break;
+	case PH__ENVELOPE__BODY_DELIVERY_TASK_BATCH:
+		run_on_task_batch(sh, env);
 		break;
 	default:
 		log_warnx("relay: unexpected %s from %s",

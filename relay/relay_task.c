@@ -141,17 +141,8 @@ static void task_log(const struct relay_task *t, size_t i)
 /* task_queue_result - a copy of TR waits for the end of the loop turn */
 static void task_queue_result(struct relay_shard *sh, const Ph__TaskResult *tr)
 {
-	size_t len = ph__task_result__get_packed_size(tr);
-	uint8_t *buf = malloc(len ? len : 1);
-	Ph__TaskResult *copy;
+	Ph__TaskResult *copy = msg_copy(&tr->base);
 
-	if (buf == NULL)
-		fatal("relay: out of memory");
-	ph__task_result__pack(tr, buf);
-	copy = ph__task_result__unpack(NULL, len, buf);
-	free(buf);
-	if (copy == NULL)
-		fatal("relay: out of memory");
 	if (sh->nresults == sh->capresults) {
 		size_t cap = sh->capresults ? 2 * sh->capresults : 16;
 		Ph__TaskResult **v = realloc(sh->results, cap * sizeof(*v));

@@ -568,6 +568,32 @@ test_push_failure_keeps_task(void **state)
 	assert_int_equal(f->npush, 1);
 }
 
+/* a batched push found unsent after the lease (qsched_push_failed): the
+ * task is ready again, the relay's credits are gone, a new credit sends it
+ * again; an unknown or no longer leased task id changes nothing */
+static void
+test_push_failed_later(void **state)
+{
+	struct fx *f = *state;
+	const char *r1[] = { "a@a.test", NULL }, *r2[] = { "b@b.test", NULL };
+
+	relay_hello(f, "relay-0", 1, 3);
+	enqueue(f, "m1", r1);
+	enqueue(f, "m2", r2);
+	assert_int_equal(stats(f).leased, 2);
+	qsched_push_failed(f->s, f->push[0].task_id);
+	assert_int_equal(stats(f).leased, 1);
+	assert_int_equal(stats(f).ready, 1);
+	enqueue(f, "m3", r1);			/* no credits left: waits */
+	assert_int_equal(f->npush, 2);
+	qsched_push_failed(f->s, f->push[0].task_id);	/* ready now: nothing */
+	qsched_push_failed(f->s, 999999);
+	assert_int_equal(stats(f).ready, 2);
+	relay_credit(f, "relay-0", 1);
+	assert_int_equal(f->npush, 3);
+	assert_int_equal(f->push[2].task_id, f->push[0].task_id);	/* first in line */
+}
+
 /* restore_one - reschedule a stored message in the new scheduler */
 static int
 restore_one(void *arg, const char *qid, const void *meta, size_t mlen,
@@ -626,6 +652,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expiry_without_relay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_after_lease_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_push_failure_keeps_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_push_failed_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 	};
 
