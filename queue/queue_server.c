@@ -82,8 +82,8 @@ io_push(void *arg, const struct zpeer *peer, Ph__Envelope *env)
 }
 
 /* push_send - one DeliveryTaskBatch of the waiting tasks for the relay of
- * q->pushes[FIRST] (each one sent is marked by a NULL task); a batch that
- * cannot be sent makes its tasks ready again */
+ * q->pushes[FIRST], each taken off the list (its task set to NULL); a batch
+ * that cannot be sent makes its tasks ready again */
 static void
 push_send(struct queue *q, size_t first)
 {
@@ -95,10 +95,15 @@ push_send(struct queue *q, size_t first)
 
 	if (tasks == NULL)
 		panic("queue: out of memory");
-	for (size_t i = first; i < q->npushes; i++)
-		if (q->pushes[i].task != NULL && q->pushes[i].peer.len == peer->len &&
-		    memcmp(q->pushes[i].peer.id, peer->id, peer->len) == 0)
-			tasks[n++] = q->pushes[i].task;
+	for (size_t i = first; i < q->npushes; i++) {
+		struct qpush *p = &q->pushes[i];
+
+		if (p->task != NULL && p->peer.len == peer->len &&
+		    memcmp(p->peer.id, peer->id, peer->len) == 0) {
+			tasks[n++] = p->task;
+			p->task = NULL;
+		}
+	}
 	b.n_tasks = n;
 	b.tasks = tasks;
 	msg_init(&env);
@@ -109,12 +114,8 @@ push_send(struct queue *q, size_t first)
 		for (size_t k = 0; k < n; k++)
 			qsched_push_failed(q->sched, tasks[k]->task_id);
 	}
-	for (size_t i = first, k = 0; i < q->npushes && k < n; i++)
-		if (q->pushes[i].task == tasks[k]) {
-			ph__delivery_task__free_unpacked(q->pushes[i].task, NULL);
-			q->pushes[i].task = NULL;
-			k++;
-		}
+	for (size_t k = 0; k < n; k++)
+		ph__delivery_task__free_unpacked(tasks[k], NULL);
 	free(tasks);
 }
 
