@@ -190,7 +190,7 @@ queue_bounce(struct queue *q, struct qmsg *m, const uint32_t *idx, size_t n)
 	struct bounce_rcpt *r = calloc(n, sizeof(*r));
 
 	if (r == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	if (m->hrec != NULL)
 		rec = ph__header_record__unpack(NULL, m->hlen, m->hrec);
 	for (size_t k = 0; k < n; k++) {

@@ -55,7 +55,7 @@ qheap_push(struct qheap *h, struct qheap_node *x)
 		h->cap = h->cap ? h->cap * 2 : 256;
 		h->v = realloc(h->v, h->cap * sizeof(*h->v));
 		if (h->v == NULL)
-			panic("queue_heap: out of memory");
+			fatal_nomem("queue_heap");
 	}
 	x->pos = h->n;
 	h->v[h->n++] = x;

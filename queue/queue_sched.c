@@ -104,7 +104,7 @@ hash_grow(struct qsched *s)
 	s->nbuckets = old ? old * 2 : 1024;
 	s->hash = calloc(s->nbuckets, sizeof(*s->hash));
 	if (s->hash == NULL)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	for (size_t i = 0; i < old; i++) {
 		for (struct qtask *t = ob[i], *n; t != NULL; t = n) {
 			size_t b = hash_slot(s, t->id);
@@ -220,7 +220,7 @@ task_new(struct qsched *s, struct qmsg *m, const uint32_t *idx, size_t nidx,
 	struct qtask *t = calloc(1, sizeof(*t));
 
 	if (t == NULL || (t->idx = malloc(nidx * sizeof(*idx))) == NULL)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	memcpy(t->idx, idx, nidx * sizeof(*idx));
 	t->nidx = nidx;
 	t->msg = m;
@@ -258,7 +258,7 @@ msg_schedule(struct qsched *s, struct qmsg *m)
 	char *taken = calloc(m->nrcpt, 1);
 
 	if (idx == NULL || taken == NULL)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	for (size_t i = 0; i < m->nrcpt; i++) {
 		struct qrcpt *a = &m->rcpts[i];
 		size_t n = 0;
@@ -310,7 +310,7 @@ msg_save(struct qsched *s, struct qmsg *m)
 		return;
 	}
 	if (qmsg_state_encode(m, &buf, &len) < 0)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	s->io.save_state(s->io.arg, m, buf, len);
 	free(buf);
 }
@@ -405,7 +405,7 @@ task_finish(struct qsched *s, struct qtask *t, const Ph__TaskResult *res)
 	size_t n = 0, nf = 0;
 
 	if (left == NULL || failed == NULL)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	for (size_t k = 0; k < t->nidx; k++) {
 		uint32_t i = t->idx[k];
 		if (m->rcpts[i].state != QRCPT_PENDING)
@@ -444,7 +444,7 @@ relay_find(struct qsched *s, const char *id, int create)
 	r = calloc(1, sizeof(*r));
 	s->relays = realloc(s->relays, (s->nrelays + 1) * sizeof(*s->relays));
 	if (r == NULL || s->relays == NULL || (r->id = strdup(id)) == NULL)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	TAILQ_INIT(&r->leased);
 	s->relays[s->nrelays++] = r;
 	return r;
@@ -511,7 +511,7 @@ task_push(struct qsched *s, struct qtask *t, struct qrelay *r,
 	int rc;
 
 	if (rr == NULL || rp == NULL)
-		panic("queue_sched: out of memory");
+		fatal_nomem("queue_sched");
 	for (size_t k = 0; k < t->nidx; k++) {
 		ph__task_recipient__init(&rr[k]);
 		rr[k].index = t->idx[k];

@@ -72,7 +72,7 @@ io_push(void *arg, const struct zpeer *peer, Ph__Envelope *env)
 		struct qpush *v = realloc(q->pushes, cap * sizeof(*v));
 
 		if (v == NULL)
-			panic("queue: out of memory");
+			fatal_nomem("queue");
 		q->pushes = v;
 		q->cappushes = cap;
 	}
@@ -94,7 +94,7 @@ push_send(struct queue *q, size_t first)
 	size_t n = 0;
 
 	if (tasks == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	for (size_t i = first; i < q->npushes; i++) {
 		struct qpush *p = &q->pushes[i];
 
@@ -401,7 +401,7 @@ queue_open(struct queue *q, struct proc *p)
 	q->supp = qsupp_new(&sio);
 	q->push_ev = event_new(p->base, -1, 0, queue_push_flush, q);
 	if (q->sched == NULL || q->supp == NULL || q->push_ev == NULL)
-		fatalx("out of memory");
+		fatal_nomem(__func__);
 }
 
 /* queue_timers - the scheduler's tick and the periodic compaction */

@@ -37,7 +37,7 @@ xdup(const void *p, size_t len)
 	void *d = malloc(len ? len : 1);
 
 	if (d == NULL)
-		panic("queue_store_mem: out of memory");
+		fatal_nomem("queue_store_mem");
 	if (len)
 		memcpy(d, p, len);
 	return d;
@@ -51,7 +51,7 @@ kv_push(struct mem_kv **arr, size_t *n, size_t *cap, struct mem_kv kv)
 		*cap = *cap ? *cap * 2 : 16;
 		*arr = realloc(*arr, *cap * sizeof(**arr));
 		if (*arr == NULL)
-			panic("queue_store_mem: out of memory");
+			fatal_nomem("queue_store_mem");
 	}
 	(*arr)[(*n)++] = kv;
 }
@@ -73,7 +73,7 @@ mem_batch_new(struct queue_store *st)
 	struct queue_batch *b = calloc(1, sizeof(*b));
 
 	if (b == NULL)
-		panic("queue_store_mem: out of memory");
+		fatal_nomem("queue_store_mem");
 	return b;
 }
 

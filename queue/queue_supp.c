@@ -84,7 +84,7 @@ item_new(struct qsupp *s, const char *id, const void *data, size_t len)
 	struct qsupp_item *it = calloc(1, sizeof(*it));
 
 	if (it == NULL || (it->data = malloc(len ? len : 1)) == NULL)
-		panic("queue_supp: out of memory");
+		fatal_nomem("queue_supp");
 	memcpy(it->data, data, len);
 	it->len = len;
 	it->x = ph__suppression__unpack(NULL, len, data);
@@ -134,7 +134,7 @@ qsupp_add(struct qsupp *s, const Ph__Suppression *x)
 	char id[33];
 
 	if (buf == NULL)
-		panic("queue_supp: out of memory");
+		fatal_nomem("queue_supp");
 	ph__suppression__pack(x, buf);
 	id_new(id);
 	it = item_new(s, id, buf, len);

@@ -58,7 +58,7 @@ wait_new(const struct zpeer *peer, uint64_t request_id, Ph__Envelope *req)
 	struct qwait *w = calloc(1, sizeof(*w));
 
 	if (w == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	if (peer != NULL)
 		w->peer = *peer;
 	w->local = peer == NULL;
@@ -80,12 +80,12 @@ queue_submit(struct queue *q, enum qjob_kind kind, const char *qid,
 	if (q->closing)
 		return;		/* at-least-once: redone after the restart */
 	if (len > 0 && (copy = malloc(len)) == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	if (len > 0)
 		memcpy(copy, data, len);
 	job = qjob_new(kind, qid, copy, len);
 	if (job == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	job->ms = ms;
 	qcommit_submit(q->commit, job);
 }
@@ -139,7 +139,7 @@ batch_answer(struct queue *q, struct qbatch *b, size_t i, const char *qid,
 	if (--b->pending > 0)
 		return;
 	if ((vec = calloc(b->n, sizeof(*vec))) == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	for (size_t k = 0; k < b->n; k++)
 		vec[k] = &b->replies[k];
 	br.n_replies = b->n;
@@ -242,7 +242,7 @@ enqueue_submit(struct queue *q, Ph__EnqueueRequest *req, struct qwait *w,
 	if (qmsg_pack_meta(req, &meta, &mlen) < 0 ||
 	    (job = qjob_new(QJOB_ENQUEUE, qid, meta, mlen)) == NULL ||
 	    qhlog_build(qid, req, q->shard, &job->hrec, &job->hlen) < 0)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	job->ms = req->received_ms;
 	job->body = req->body.data;
 	job->blen = req->body.len;
@@ -287,7 +287,7 @@ queue_on_enqueue_batch(struct queue *q, const struct zpeer *peer, Ph__Envelope *
 	    (b->replies = calloc(eb->n_requests, sizeof(*b->replies))) == NULL ||
 	    (b->status = calloc(eb->n_requests, sizeof(*b->status))) == NULL ||
 	    (b->qids = calloc(eb->n_requests, sizeof(*b->qids))) == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	b->peer = *peer;
 	b->request_id = env->request_id;
 	b->env = env;
@@ -334,7 +334,7 @@ queue_enqueue_local(struct queue *q, const Ph__EnqueueRequest *req,
 	env.enqueue_request = (Ph__EnqueueRequest *)req;
 	len = ph__envelope__get_packed_size(&env);
 	if ((buf = malloc(len)) == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	ph__envelope__pack(&env, buf);
 	copy = msg_unpack(buf, len);
 	free(buf);
@@ -353,7 +353,7 @@ queue_on_compact(struct queue *q, const struct zpeer *peer,
 	struct qjob *job = qjob_new(QJOB_COMPACT, "", NULL, 0);
 
 	if (job == NULL)
-		panic("queue: out of memory");
+		fatal_nomem("queue");
 	job->owner = peer != NULL ? wait_new(peer, request_id, NULL) : NULL;
 	qcommit_submit(q->commit, job);
 }

@@ -103,7 +103,7 @@ int ratelimiter_run(struct proc *p)
 	ratelimiter_config(p, &rc);
 	endpoint = ratelimiter_endpoint(p, &ep);
 	if ((t = rl_table_new()) == NULL)
-		fatalx("ratelimiter: out of memory");
+		fatal_nomem("ratelimiter");
 	rl_table_set_max_keys(t, (size_t)rc.max_keys);
 	store = ratelimiter_open(&rc, t);
 	svc = rl_service_new(p->base, endpoint, t, store, (unsigned)rc.flush_ms);

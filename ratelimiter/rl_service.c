@@ -173,7 +173,7 @@ static void rl_service_batch(struct rl_service *svc, struct rpc_server *srv,
 	repp = calloc(b->n_checks, sizeof(*repp));
 	used = calloc(b->n_checks, sizeof(*used));
 	if (reps == NULL || repp == NULL || used == NULL)
-		fatal("ratelimiter: out of memory");
+		fatal_nomem("ratelimiter");
 	for (size_t i = 0; i < b->n_checks; i++) {
 		rl_service_one(svc, b->checks[i], now, &reps[i], used[i]);
 		repp[i] = &reps[i];

@@ -77,7 +77,7 @@ struct relay_dests *relay_dests_new(struct relay *r)
 	struct relay_dests *ds = calloc(1, sizeof(*ds));
 
 	if (!ds || !(ds->map = strmap_new()))
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	ds->relay = r;
 	return ds;
 }
@@ -180,7 +180,7 @@ static struct relay_dest *dest_get(struct relay_dests *ds, const char *domain)
 		return d;
 	if (!(d = calloc(1, sizeof(*d))) || !(d->key = strdup(key)) ||
 	    !(d->mapkey = strdup(mapkey)))
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	d->owner = ds;
 	snprintf(d->host, sizeof(d->host), "%s", host);
 	d->port = port;

@@ -192,7 +192,7 @@ static void run_on_task_batch(struct relay_shard *sh, Ph__Envelope *env)
 		Ph__Envelope *one = malloc(sizeof(*one));
 
 		if (one == NULL)
-			fatalx("relay: out of memory");
+			fatal_nomem("relay");
 		msg_init(one);
 		one->body_case = PH__ENVELOPE__BODY_DELIVERY_TASK;
 		one->delivery_task = b->tasks[i];	/* freed with ONE now */
@@ -232,7 +232,7 @@ static void run_shards(struct relay *r, const struct ph_endpoints *ep)
 	if (ep->queue.n == 0)
 		fatalx("[endpoints] queue: no queue shard configured");
 	if (!(r->shards = calloc(ep->queue.n, sizeof(*r->shards))))
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	r->nshards = ep->queue.n;
 	for (i = 0; i < r->nshards; i++) {
 		sh = &r->shards[i];
@@ -299,7 +299,7 @@ static void run_setup(struct relay *r, const struct ph_endpoints *ep)
 	event_add(r->hello_timer, &tv);
 	r->hello_retry = evtimer_new(r->base, run_on_hello_retry, r);
 	if (!(r->results_ev = event_new(r->base, -1, 0, run_on_results, r)))
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	proc_on_stop(r->proc, run_on_stop, r);
 }
 

@@ -668,7 +668,7 @@ struct relay_session *relay_session_new(struct relay *r, struct relay_dest *d,
 	struct relay_session *s = calloc(1, sizeof(*s));
 
 	if (!s || !(s->timer = evtimer_new(r->base, session_on_timer, s)))
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	s->relay = r;
 	s->dest = d;
 	s->addrs = relay_addrs_ref(as);

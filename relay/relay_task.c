@@ -148,7 +148,7 @@ static void task_queue_result(struct relay_shard *sh, const Ph__TaskResult *tr)
 		Ph__TaskResult **v = realloc(sh->results, cap * sizeof(*v));
 
 		if (v == NULL)
-			fatal("relay: out of memory");
+			fatal_nomem("relay");
 		sh->results = v;
 		sh->capresults = cap;
 	}

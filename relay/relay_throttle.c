@@ -69,7 +69,7 @@ struct relay_throttle *relay_throttle_new(struct relay *r)
 	if (r->cfg.dest_rate == 0 && r->cfg.dest_conn_rate == 0)
 		return NULL;
 	if ((th = calloc(1, sizeof(*th))) == NULL || (th->dests = strmap_new()) == NULL)
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	if (ratelimit_config(r->proc->cfg, &th->lc, &err) < 0)
 		fatalx("%s", err ? err : "[ratelimit]: bad config");
 	th->base = r->base;
@@ -186,14 +186,14 @@ static struct throttle_dest *throttle_dest_get(struct relay_throttle *th, struct
 	if (td != NULL)
 		return td;
 	if ((td = calloc(1, sizeof(*td))) == NULL)
-		fatalx("relay: out of memory");
+		fatal_nomem("relay");
 	td->th = th;
 	td->d = d;
 	for (int k = 0; k < 2; k++) {
 		td->gate[k] = (struct throttle_gate){ td, (enum relay_throttle_kind)k,
 		    false, false, evtimer_new(th->base, throttle_on_retry, &td->gate[k]), 0 };
 		if (td->gate[k].retry == NULL)
-			fatalx("relay: out of memory");
+			fatal_nomem("relay");
 	}
 	strmap_put(th->dests, relay_dest_name(d), td);
 	return td;

@@ -126,7 +126,7 @@ static void httpd_server(struct httpd *hd, struct proc *p)
 	free(tf.key);
 	free(tf.hostname);
 	if ((hd->http = evhttp_new(hd->base)) == NULL)
-		fatalx("out of memory");
+		fatal_nomem(__func__);
 	evhttp_set_bevcb(hd->http, httpd_bev, hd);
 	evhttp_set_gencb(hd->http, http_route_request, hd);
 	evhttp_set_max_body_size(hd->http, hd->conf.max_request_size);
@@ -154,12 +154,12 @@ static void httpd_setup(struct httpd *hd, struct proc *p)
 	if (*hd->conf.http_submit_endpoint == '\0' && hd->conf.listen.n > 0) {
 		free(hd->conf.http_submit_endpoint);
 		if (asprintf(&hd->conf.http_submit_endpoint, "https://%s", hd->conf.listen.v[0]) < 0)
-			fatalx("out of memory");
+			fatal_nomem(__func__);
 	}
 	hd->wrs = http_wr_store_new((size_t)hd->conf.work_requests,
 	    (uint64_t)hd->conf.work_request_ttl);
 	if (hd->wrs == NULL)
-		fatalx("out of memory");
+		fatal_nomem(__func__);
 	hd->base = p->base;
 	hd->proc = p;
 	LIST_INIT(&hd->calls);

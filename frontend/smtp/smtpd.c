@@ -148,7 +148,7 @@ smtpd_setup(struct smtpd *sd, struct proc *p)
 	if ((sd->trusted = smtp_acl_new(&sd->conf.trusted_networks, &bad)) == NULL)
 		fatalx("[smtpd] trusted_networks: bad entry \"%s\"", bad ? bad : "?");
 	if ((sd->per_ip = strmap_new()) == NULL)
-		fatalx("out of memory");
+		fatal_nomem(__func__);
 	smtpd_tls(sd, p);
 	if ((sd->work = smtp_work_new(p->base, (int)sd->conf.worker_threads)) == NULL)
 		fatalx("cannot start the worker threads");
@@ -157,7 +157,7 @@ smtpd_setup(struct smtpd *sd, struct proc *p)
 	LIST_INIT(&sd->sessions);
 	LIST_INIT(&sd->flushq);
 	if ((sd->flush_ev = event_new(p->base, -1, 0, smtpd_on_flush, sd)) == NULL)
-		fatalx("out of memory");
+		fatal_nomem(__func__);
 }
 
 /* smtpd_peers - the policy replica and the clients of the other services */

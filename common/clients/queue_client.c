@@ -123,7 +123,7 @@ qc_fail_later(struct qc_call *call)
 
 	call->fail_ev = evtimer_new(call->qc->base, qc_on_fail_ev, call);
 	if (call->fail_ev == NULL || evtimer_add(call->fail_ev, &tv) < 0)
-		abort();
+		fatal_nomem(__func__);
 }
 
 /* qc_reply_ok - the queue id when R is a successful EnqueueReply */
@@ -288,7 +288,7 @@ queue_client_enqueue(struct queue_client *qc, Ph__EnqueueRequest *req,
 	struct qc_call *call = calloc(1, sizeof(*call));
 
 	if (call == NULL)
-		abort();
+		fatal_nomem(__func__);
 	call->qc = qc;
 	call->req = req;
 	call->cb = cb;

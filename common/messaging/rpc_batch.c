@@ -13,7 +13,7 @@ rpc_batch_new(struct rpc_client *rpc, size_t shard, size_t max)
 	struct rpc_batch *b = calloc(1, sizeof(*b) + max * sizeof(b->calls[0]));
 
 	if (b == NULL)
-		fatal("rpc_batch: out of memory");
+		fatal_nomem("rpc_batch");
 	b->rpc = rpc;
 	b->shard = shard;
 	return b;

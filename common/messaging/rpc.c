@@ -70,7 +70,7 @@ rpc_table_grow(struct rpc_client *c)
 	struct rpc_pending **b = calloc(n, sizeof(*b));
 
 	if (b == NULL)
-		abort();
+		fatal_nomem(__func__);
 	for (size_t i = 0; i < c->nbuckets; i++)
 		for (struct rpc_pending *p = c->buckets[i], *next; p; p = next) {
 			next = p->next;
@@ -165,7 +165,7 @@ rpc_client_new(struct event_base *base, const char *endpoint, const char *identi
 	struct rpc_client *c = calloc(1, sizeof(*c));
 
 	if (c == NULL)
-		abort();
+		fatal_nomem(__func__);
 	c->sock = zsock_new(ZMQ_DEALER, endpoint, false, identity);
 	if (c->sock == NULL) {
 		free(c);
@@ -246,7 +246,7 @@ rpc_call(struct rpc_client *c, Ph__Envelope *req, unsigned timeout_ms, rpc_cb cb
 	zwatch_kick(c->watch);
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
-		abort();
+		fatal_nomem(__func__);
 	p->id = req->request_id;
 	p->cb = cb;
 	p->arg = arg;
@@ -330,7 +330,7 @@ rpc_server_new(struct event_base *base, const char *endpoint, rpc_handler handle
 	struct rpc_server *s = calloc(1, sizeof(*s));
 
 	if (s == NULL)
-		abort();
+		fatal_nomem(__func__);
 	s->sock = zsock_new(ZMQ_ROUTER, endpoint, true, NULL);
 	if (s->sock == NULL) {
 		free(s);
@@ -392,6 +392,12 @@ void *
 rpc_pub_new(const char *endpoint)
 {
 	return zsock_new(ZMQ_PUB, endpoint, true, NULL);
+}
+
+void *
+rpc_sub_new(const char *endpoint)
+{
+	return zsock_new(ZMQ_SUB, endpoint, false, NULL);
 }
 
 int

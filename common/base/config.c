@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <ini.h>
 
+#include "log.h"
 #include "config.h"
 
 struct config_entry {
@@ -56,7 +57,7 @@ xstrdup_err(const char *s)
 {
 	char *d = strdup(s);
 	if (d == NULL)
-		abort();
+		fatal_nomem(__func__);
 	return d;
 }
 
@@ -135,7 +136,7 @@ config_load(const char *path, char **err)
 	int rc;
 
 	if (cfg == NULL)
-		abort();
+		fatal_nomem(__func__);
 	if (path == NULL) {
 		rc = ini_parse_string(default_text, config_ini_handler, cfg);
 	} else {
@@ -203,7 +204,7 @@ config_grow(char *out, size_t *cap, size_t want)
 	char *n = realloc(out, want);
 
 	if (n == NULL)
-		abort();
+		fatal_nomem(__func__);
 	*cap = want;
 	return n;
 }
@@ -220,7 +221,7 @@ config_expand(const struct ph_config *cfg, const char *text)
 	cap += 8 * (strlen(cfg->data_dir) + sizeof(inst));
 	out = malloc(cap);
 	if (out == NULL)
-		abort();
+		fatal_nomem(__func__);
 	for (const char *p = text; *p;) {
 		const char *sub = NULL;
 		size_t skip = 0;
@@ -267,7 +268,7 @@ strvec_split(struct strvec *sv, const char *text)
 			p++;
 		char **v = realloc(sv->v, (sv->n + 1) * sizeof(*v));
 		if (v == NULL)
-			abort();
+			fatal_nomem(__func__);
 		sv->v = v;
 		sv->v[sv->n++] = strndup(start, (size_t)(p - start));
 	}

@@ -229,7 +229,7 @@ zwatch_new(struct event_base *base, void *sock, bool router, zwatch_cb cb, void 
 	size_t len = sizeof(fd);
 
 	if (w == NULL)
-		abort();
+		fatal_nomem(__func__);
 	if (zmq_getsockopt(sock, ZMQ_FD, &fd, &len) < 0)
 		fatalx("ZMQ_FD: %s", zmq_strerror(errno));
 	w->sock = sock;

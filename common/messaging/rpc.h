@@ -64,5 +64,8 @@ int rpc_push(struct rpc_server *s, const struct zpeer *peer, Ph__Envelope *msg);
 /* ---- publisher (one-way fan-out, e.g. policy change notices) ---- */
 void *rpc_pub_new(const char *endpoint);
 int rpc_publish(void *pub, Ph__Envelope *msg);
+/* rpc_sub_new - a subscriber connected to a publisher's ENDPOINT, subscribed
+ * to everything (watch it with zwatch_new; close it with zsock_close) */
+void *rpc_sub_new(const char *endpoint);
 
 #endif

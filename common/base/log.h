@@ -5,6 +5,14 @@
  * fatal append strerror(errno); the "x" variants do not. fatal exits 1 (bad
  * config or environment); panic aborts for a broken invariant (core dump).
  *
+ * Out of memory, the one policy of every process: memory for one request
+ * (a message, an HTTP body, a DKIM job) that cannot be had is answered as a
+ * temporary server error (451 / 500) and the process goes on; memory for the
+ * process's own structures (sockets, pending-call tables, the schedule, the
+ * policy index) that cannot be had ends the process with fatal_nomem, which
+ * logs and aborts, so the supervisor restarts it from its durable state
+ * rather than have it run on with a half-updated structure.
+ *
  * Event logs (eventlog_*) are the service's two categories, "accepted" and
  * "relayed": one JSON object per line in <dir>/<category>.log, in the shape of
  * the cloud service's records ({"specversion","type","source","time","id",
@@ -32,6 +40,8 @@ _Noreturn void fatalx(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 _Noreturn void panic(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
+/* fatal_nomem - "WHERE: out of memory", then abort (see above) */
+_Noreturn void fatal_nomem(const char *where) __attribute__((noreturn));
 
 /* eventlog - JSON lines. data is a jansson json_t * and is consumed (decref'd).
  * With a loop attached, records are buffered and written every 50 ms (and at

@@ -49,7 +49,7 @@ static struct slot *xcalloc_slots(size_t n)
 	struct slot *s = calloc(n, sizeof(*s));
 
 	if (s == NULL)
-		panic("strmap: out of memory");
+		fatal_nomem("strmap");
 	return s;
 }
 
@@ -59,7 +59,7 @@ struct strmap *strmap_new(void)
 	struct strmap *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
-		panic("strmap: out of memory");
+		fatal_nomem("strmap");
 	m->cap = STRMAP_MIN_CAP;
 	m->slots = xcalloc_slots(m->cap);
 	return m;
@@ -140,7 +140,7 @@ void *strmap_put(struct strmap *m, const char *key, void *val)
 		m->used++;
 	m->slots[i].key = strdup(key);
 	if (m->slots[i].key == NULL)
-		panic("strmap: out of memory");
+		fatal_nomem("strmap");
 	m->slots[i].val = val;
 	m->slots[i].hash = h;
 	m->count++;

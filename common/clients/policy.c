@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <event2/event.h>
-#include <zmq.h>
 
 #include "addr.h"
 #include "log.h"
@@ -307,7 +306,7 @@ struct policy *policy_new(struct event_base *base, const char *endpoint,
 		return NULL;
 	p->base = base;
 	p->rpc = rpc_client_new(base, endpoint, NULL);
-	p->sub = zsock_new(ZMQ_SUB, pub_endpoint, false, NULL);
+	p->sub = rpc_sub_new(pub_endpoint);
 	p->timer = evtimer_new(base, policy_on_timer, p);
 	if (p->rpc == NULL || p->sub == NULL || p->timer == NULL) {
 		policy_free(p);

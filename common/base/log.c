@@ -123,6 +123,12 @@ panic(const char *fmt, ...)
 	abort();
 }
 
+void
+fatal_nomem(const char *where)
+{
+	panic("%s: out of memory", where);
+}
+
 /* ---- event logs ---- */
 
 /*

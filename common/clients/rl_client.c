@@ -240,7 +240,7 @@ static struct rl_call *rl_call_new(struct rl_client *c, const Ph__RateLimit *con
 	size_t i;
 
 	if (call == NULL || (call->limp = calloc(n ? n : 1, sizeof(*call->limp))) == NULL)
-		fatal("rl_client: out of memory");
+		fatal_nomem("rl_client");
 	call->c = c;
 	call->cb = cb;
 	call->arg = arg;
@@ -251,7 +251,7 @@ static struct rl_call *rl_call_new(struct rl_client *c, const Ph__RateLimit *con
 	for (i = 0; i < n; i++) {
 		call->lim[i] = *limits[i];
 		if ((call->lim[i].key = strdup(limits[i]->key ? limits[i]->key : "")) == NULL)
-			fatal("rl_client: out of memory");
+			fatal_nomem("rl_client");
 		call->limp[i] = &call->lim[i];
 	}
 	call->next = c->calls;
@@ -292,7 +292,7 @@ static void rl_call_unsent(void *arg)
 
 	if (call->ev == NULL &&
 	    (call->ev = evtimer_new(call->c->base, rl_client_retry, call)) == NULL)
-		fatal("rl_client: out of memory");
+		fatal_nomem("rl_client");
 	evtimer_add(call->ev, &tv);
 }
 

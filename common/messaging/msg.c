@@ -32,12 +32,12 @@ msg_copy(const ProtobufCMessage *m)
 	ProtobufCMessage *copy;
 
 	if (buf == NULL)
-		fatal("msg_copy: out of memory");
+		fatal_nomem("msg_copy");
 	protobuf_c_message_pack(m, buf);
 	copy = protobuf_c_message_unpack(m->descriptor, NULL, len, buf);
 	free(buf);
 	if (copy == NULL)
-		fatal("msg_copy: out of memory");
+		fatal_nomem("msg_copy");
 	return copy;
 }
 
