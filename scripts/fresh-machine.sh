@@ -129,6 +129,7 @@ make_cache() {
 		apt-get update -q && apt-get install -y -q --no-install-recommends debootstrap
 	}
 	dir=$(mktemp -d /var/tmp/posthaste-debootstrap.XXXXXX)
+	chmod 755 "$dir"
 	say "debootstrap bookworm from $mirror into $dir"
 	debootstrap --variant=minbase --include=make bookworm "$dir" "$mirror" >"$dir.log" 2>&1 ||
 	    { tail -20 "$dir.log" >&2; die "debootstrap failed (log: $dir.log)"; }
@@ -153,12 +154,33 @@ EOF
 	say "cached the root in $CACHE"
 }
 
+# network_cas DIR - the certificates of this host's CA bundle that Debian's
+# ca-certificates does not ship (the network's own, through which the npm
+# registry is reached), one per DIR/posthaste-network-N.crt, where
+# update-ca-certificates finds them when install-deps.sh installs it
+network_cas() {
+	local bundle=/etc/ssl/certs/ca-certificates.crt
+	[ -s "$bundle" ] && [ -d /usr/share/ca-certificates/mozilla ] || return 0
+	mkdir -p "$1"
+	awk -v dir="$1" '
+	    /BEGIN CERTIFICATE/ { pem = "" }
+	    { pem = pem $0 "\n" }
+	    /END CERTIFICATE/ {
+		if (FILENAME != bundle) shipped[pem] = 1
+		else if (!(pem in shipped)) printf "%s", pem > (dir "/posthaste-network-" ++n ".crt")
+	    }' bundle="$bundle" /usr/share/ca-certificates/mozilla/*.crt "$bundle"
+}
+
 # prepare_root ROOT - unpack the cached root, give it this host's DNS
-# resolver, and clone the committed HEAD into it
+# resolver and network CAs, and clone the committed HEAD into it
 prepare_root() {
-	local root=$1 head
+	local root=$1 head apt_uid
 	tar -C "$root" -xzf "$CACHE"
+	chmod 755 "$root"
 	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	network_cas "$root/usr/local/share/ca-certificates"
+	apt_uid=$(awk -F: '$1 == "_apt" { print $3 }' "$root/etc/passwd")
+	[ -z "$DL_CACHE" ] || [ -z "$apt_uid" ] || chown "$apt_uid" "$DL_CACHE/apt/partial"
 	[ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
 	    >"$root/etc/hosts"
 	head=$(git -C "$REPO" rev-parse HEAD)
@@ -180,21 +202,21 @@ remove_root() {
 	fi
 }
 
+ROOT=""
 main() {
-	local cmd=${1:-make test} root log start rc=0
+	local cmd=${1:-make test} log start rc=0
 	[ "$(id -u)" = 0 ] || die "run as root (debootstrap, unshare, chroot)"
 	[ -s "$CACHE" ] || make_cache
 	[ -e "$PORTS" ] || { : >"$PORTS" && chmod 666 "$PORTS"; }
 	[ -z "$DL_CACHE" ] || mkdir -p "$DL_CACHE/apt/partial" "$DL_CACHE/npm"
-	root=$(mktemp -d /var/tmp/posthaste-fresh.XXXXXX)
-	chmod 755 "$root"
-	trap 'remove_root "$root"' EXIT
-	log=$root.log
-	prepare_root "$root"
-	say "running '$cmd' in $root (log: $log)"
+	ROOT=$(mktemp -d /var/tmp/posthaste-fresh.XXXXXX)
+	trap 'remove_root "$ROOT"' EXIT
+	log=$ROOT.log
+	prepare_root "$ROOT"
+	say "running '$cmd' in $ROOT (log: $log)"
 	start=$(date +%s)
 	unshare --mount --propagation private --pid --fork --mount-proc \
-	    "$SELF" --inside "$root" "$cmd" 2>&1 | tee "$log" || rc=$?
+	    "$SELF" --inside "$ROOT" "$cmd" 2>&1 | tee "$log" || rc=$?
 	local t=$(($(date +%s) - start))
 	say "'$cmd' exited $rc after $((t / 60))m$((t % 60))s"
 	return $rc
