@@ -43,4 +43,4 @@ tool() {
 	checked=$((checked + 1))
 }
 ph_tools
-echo "check-tools: $checked tools work for:$WANT"
+echo "check-tools: $checked tools work for:${WANT% }"

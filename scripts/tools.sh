@@ -76,6 +76,12 @@ npm_resolves() {
 	(cd "$PH_TOOLS_ROOT/$dir" && node -e 'for (const m of process.argv.slice(1)) require.resolve(m)' "$@")
 }
 
+# postfix_tools - the Postfix programs the tests run: smtp-source and
+# smtp-sink as load and sink, postfix/postconf/postmap for a private instance
+postfix_tools() {
+	have smtp-source smtp-sink postfix postmap && postconf -d mail_version
+}
+
 # sasl_client_mechs MECH... - Cyrus SASL has a client plugin for every MECH
 # (Postfix's SASL client in test_smtp_replies.py authenticates with PLAIN/LOGIN)
 sasl_client_mechs() {
@@ -105,7 +111,7 @@ ph_tools() {
 	tool test            python3-dkim         "python3 module dkim"         py dkim
 	tool test            python3-dnspython    "python3 module dns"          py dns.message dns.query
 	tool test,examples   python3-cryptography "python3 module cryptography" py cryptography.hazmat.primitives.asymmetric.rsa
-	tool test,bench,examples postfix          "smtp-source, smtp-sink, postfix, postconf, postmap" have smtp-source smtp-sink postfix postconf postmap
+	tool test,bench,examples postfix          "Postfix (smtp-source, smtp-sink, postfix, postmap)" postfix_tools
 	tool test            libsasl2-modules     "SASL PLAIN/LOGIN for Postfix's client" sasl_client_mechs plain login
 	tool test,examples   swaks                "swaks"                       swaks --version
 	tool test,examples   libnet-ssleay-perl   "swaks --tls (Net::SSLeay)"   swaks_supports TLS
