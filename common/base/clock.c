@@ -8,7 +8,6 @@
 #include <openssl/rand.h>
 
 #include "clock.h"
-#include "log.h"
 
 static int64_t offset_ms;
 static pthread_once_t offset_once = PTHREAD_ONCE_INIT;
@@ -54,7 +53,7 @@ id_new(char out[33])
 
 	/* OpenSSL's DRBG: no system call per id, unlike getrandom() */
 	if (RAND_bytes(b, sizeof(b)) != 1)
-		panic("id_new: no randomness");
+		abort();	/* no randomness: nothing sane is left (log.h needs ids) */
 	for (int i = 0; i < 16; i++) {
 		out[2 * i] = hex[b[i] >> 4];
 		out[2 * i + 1] = hex[b[i] & 15];
