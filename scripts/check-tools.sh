@@ -10,6 +10,7 @@
 # DIAGNOSTICS: exit 0 and one "check-tools: N tools work" line, or exit 1 and
 # one "check-tools: WHAT does not work: install ..." line on stderr.
 set -eu
+# shellcheck source=SCRIPTDIR/tools.sh
 . "$(dirname "$0")/tools.sh"
 
 WANT=" ${*:-build test fuzz bench examples} "

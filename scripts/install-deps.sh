@@ -7,6 +7,7 @@
 # of the OCI SDK test (tests/package-lock.json), unless node resolves them.
 # Run as root or through sudo; scripts/check-tools.sh then checks the result.
 set -eu
+# shellcheck source=SCRIPTDIR/tools.sh
 . "$(dirname "$0")/tools.sh"
 
 SUDO=""

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # tools.sh - every external program, library and module that posthaste's
 # build, tests, fuzzers, benchmark and README examples use, with the Debian
 # package that provides it and a check that it works the way they use it.
@@ -44,15 +45,15 @@ swaks_supports() {
 
 # compiles CC FLAGS... - CC builds and links a trivial program of stdin's
 # source with FLAGS, and the program runs (sanitizer and fuzzer runtimes)
-compiles() {
-	local cc=$1 dir rc
+compiles() (
+	cc=$1
 	shift
-	dir=$(mktemp -d) || return 1
+	dir=$(mktemp -d) || exit 1
 	"$cc" -x c - -o "$dir/a.out" "$@" && "$dir/a.out" -runs=1
 	rc=$?
 	rm -rf "$dir"
-	return $rc
-}
+	exit $rc
+)
 
 cc_sanitizers() {
 	echo 'int main(void) { return 0; }' | compiles cc -fsanitize=address,undefined
@@ -70,11 +71,10 @@ node_at_least() {
 }
 
 # npm_resolves DIR MODULE... - node resolves every MODULE from DIR's node_modules
-npm_resolves() {
-	local dir=$1
-	shift
-	(cd "$PH_TOOLS_ROOT/$dir" && node -e 'for (const m of process.argv.slice(1)) require.resolve(m)' "$@")
-}
+npm_resolves() (
+	cd "$PH_TOOLS_ROOT/$1" && shift &&
+	    node -e 'for (const m of process.argv.slice(1)) require.resolve(m)' "$@"
+)
 
 # postfix_tools - the Postfix programs the tests run: smtp-source and
 # smtp-sink as load and sink, postfix/postconf/postmap for a private instance
