@@ -429,6 +429,8 @@ static void run_report(struct load_run *run)
 /* run_free - release everything (the loop has ended) */
 static void run_free(struct load_run *run)
 {
+	struct event **const events[] = { &run->tick, &run->progress,
+		&run->deadline, &run->sigint, &run->sigterm };
 	unsigned i;
 
 	for (i = 0; run->slots && i < run->o->sessions; i++) {
@@ -437,16 +439,9 @@ static void run_free(struct load_run *run)
 	}
 	free(run->slots);
 	free(run->idle);
-	if (run->tick)
-		event_free(run->tick);
-	if (run->progress)
-		event_free(run->progress);
-	if (run->deadline)
-		event_free(run->deadline);
-	if (run->sigint)
-		event_free(run->sigint);
-	if (run->sigterm)
-		event_free(run->sigterm);
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (*events[i])
+			event_free(*events[i]);
 	if (run->base)
 		event_base_free(run->base);
 	if (run->target.tls)

@@ -97,6 +97,17 @@ static void session_send(struct load_session *s, const char *cmd,
 	session_enter(s, next);
 }
 
+/* session_use - BEV (a new socket or TLS over the old one) is the
+ * connection from now on, in state ST */
+static void session_use(struct load_session *s, struct bufferevent *bev,
+    enum session_state st)
+{
+	s->bev = bev;
+	bufferevent_setcb(bev, session_on_read, NULL, session_on_event, s);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	session_enter(s, st);
+}
+
 /* session_drop - close the socket; S stays for a reconnect */
 static void session_drop(struct load_session *s)
 {
@@ -199,7 +210,7 @@ static void session_verdict(struct load_session *s, const char *last_text)
 	r.has_dot_reply = s->tx.reply_us != 0;
 	r.dot_us = s->tx.dot_us;
 	r.end_us = load_now_us();
-	r.rcpt_refused = s->tx.nrcpt - s->tx.accepted;
+	r.rcpt_refused = s->tx.refused;
 	snprintf(r.text, sizeof(r.text), "%s", r.has_dot_reply ? last_text : s->refusal);
 	s->in_flight = false;
 	s->feed.done(s->feed.arg, &s->ticket, &r);
@@ -274,14 +285,10 @@ static void session_tls_begin(struct load_session *s)
 
 	tb = relay_tls_start(s->base, s->bev, s->target->tls, session_opts(s)->host,
 	    false);
-	if (!tb) {
+	if (tb)
+		session_use(s, tb, SESSION_TLS);
+	else
 		session_fail(s, "cannot start TLS");
-		return;
-	}
-	s->bev = tb;
-	bufferevent_setcb(tb, session_on_read, NULL, session_on_event, s);
-	bufferevent_enable(tb, EV_READ | EV_WRITE);
-	session_enter(s, SESSION_TLS);
 }
 
 /* session_on_starttls - the reply to STARTTLS */
@@ -471,15 +478,14 @@ struct load_session *load_session_new(struct event_base *base,
 void load_session_connect(struct load_session *s)
 {
 	struct timeval now = { 0, 0 };
+	struct bufferevent *bev;
 
 	s->quit_wanted = false;
-	s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	session_enter(s, SESSION_CONNECT);
-	if (s->bev) {
-		bufferevent_setcb(s->bev, session_on_read, NULL, session_on_event, s);
-		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-		if (bufferevent_socket_connect(s->bev,
-		    (struct sockaddr *)&s->target->sa, (int)s->target->salen) == 0)
+	if ((bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE))) {
+		session_use(s, bev, SESSION_CONNECT);
+		if (bufferevent_socket_connect(bev, (struct sockaddr *)&s->target->sa,
+		    (int)s->target->salen) == 0)
 			return;
 	}
 	snprintf(s->error, sizeof(s->error), "connect: %s",

@@ -99,10 +99,12 @@ static enum load_tx_result tx_on_mail(struct load_tx *tx, const struct load_msg 
 static enum load_tx_result tx_on_rcpt(struct load_tx *tx, const struct load_msg *m,
     int code, struct evbuffer *out)
 {
-	if (code / 100 == 2)
+	if (code / 100 == 2) {
 		tx->accepted++;
-	else
+	} else {
+		tx->refused++;
 		tx_refused(tx, code);
+	}
 	if (++tx->rcpt_replies < tx->nrcpt) {
 		if (!tx->pipelined && tx_rcpt(tx, m, tx->rcpt_replies, out) < 0)
 			return LOAD_TX_BROKEN;

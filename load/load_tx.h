@@ -34,6 +34,7 @@ struct load_tx {
 	unsigned nrcpt;			/* recipients of the message */
 	unsigned rcpt_replies;		/* RCPT replies seen */
 	unsigned accepted;		/* recipients accepted */
+	unsigned refused;		/* RCPT replies that were not 2xx */
 	bool pipelined;
 	bool mail_accepted;
 	bool empty_dot;			/* only "." was sent after 354 */

@@ -181,15 +181,11 @@ static void test_beyond_range(void **state)
 
 int main(void)
 {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layout_round_trips),
-		cmocka_unit_test_setup_teardown(test_small_values_exact, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_value, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uniform, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exponential, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bimodal_tail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_beyond_range, setup, teardown),
+		cmocka_unit_test(test_layout_round_trips), T(test_small_values_exact),
+		T(test_empty), T(test_one_value), T(test_uniform), T(test_exponential),
+		T(test_bimodal_tail), T(test_beyond_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -199,8 +199,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_dot_stuffed),
-		cmocka_unit_test(test_missing_file),
-		cmocka_unit_test(test_body_sizes),
+		cmocka_unit_test(test_missing_file), cmocka_unit_test(test_body_sizes),
 		cmocka_unit_test(test_generated_message),
 		cmocka_unit_test(test_recipients_distinct),
 		cmocka_unit_test(test_pattern_expand),

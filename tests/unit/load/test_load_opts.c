@@ -26,30 +26,58 @@ static enum load_opts_result parse(struct load_opts *o, char *err, size_t len,
 	return load_opts_parse(argc, argv, o, err, len);
 }
 
+/* same_str - equal strings, or both NULL */
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* assert_opts - every field of GOT as in WANT */
+static void assert_opts(const struct load_opts *got, const struct load_opts *want)
+{
+	assert_string_equal(got->host, want->host);
+	assert_int_equal(got->port, want->port);
+	assert_int_equal(got->sessions, want->sessions);
+	assert_int_equal(got->messages, want->messages);
+	assert_int_equal(got->size, want->size);
+	assert_int_equal(got->recipients, want->recipients);
+	assert_true(same_str(got->file, want->file) && same_str(got->from, want->from) &&
+	    same_str(got->to, want->to) && same_str(got->ehlo, want->ehlo) &&
+	    same_str(got->auth_user, want->auth_user) &&
+	    same_str(got->auth_password, want->auth_password) &&
+	    same_str(got->cafile, want->cafile));
+	assert_true(got->starttls == want->starttls && got->tls == want->tls &&
+	    got->pipelining == want->pipelining && got->json == want->json &&
+	    got->insecure == want->insecure);
+	assert_true(got->rate == want->rate && got->duration == want->duration &&
+	    got->timeout == want->timeout);
+}
+
 static void test_defaults(void **state)
 {
+	static const struct load_opts want = {
+		.host = "127.0.0.1", .port = 25, .sessions = 10, .messages = 1000,
+		.size = 1024, .from = "load@ph-load.test", .to = "user%d@example.test",
+		.recipients = 1, .ehlo = "ph-load.localdomain", .timeout = 60,
+	};
 	const char *args[] = { NULL };
 	struct load_opts o;
 	char err[256];
 
 	assert_int_equal(parse(&o, err, sizeof(err), args), LOAD_OPTS_RUN);
-	assert_string_equal(o.host, "127.0.0.1");
-	assert_int_equal(o.port, 25);
-	assert_int_equal(o.sessions, 10);
-	assert_int_equal(o.messages, 1000);
-	assert_int_equal(o.size, 1024);
-	assert_null(o.file);
-	assert_string_equal(o.from, "load@ph-load.test");
-	assert_string_equal(o.to, "user%d@example.test");
-	assert_int_equal(o.recipients, 1);
-	assert_string_equal(o.ehlo, "ph-load.localdomain");
-	assert_false(o.starttls || o.tls || o.pipelining || o.json || o.insecure);
-	assert_null(o.auth_user);
-	assert_true(o.rate == 0 && o.duration == 0 && o.timeout == 60);
+	assert_opts(&o, &want);
 }
 
 static void test_every_option(void **state)
 {
+	static const struct load_opts want = {
+		.host = "mx.example.test", .port = 2587, .sessions = 20,
+		.messages = 20000, .size = 1024, .file = "/tmp/m.eml",
+		.from = "a@b.test", .to = "u%d@c.test", .recipients = 3,
+		.ehlo = "me.test", .starttls = true, .auth_user = "u",
+		.auth_password = "p", .pipelining = true, .rate = 250.5,
+		.duration = 1.5, .timeout = 2, .json = true, .cafile = "/tmp/ca.pem",
+	};
 	const char *args[] = { "--server", "mx.example.test:2587", "--sessions", "20",
 		"--messages", "20000", "--file", "/tmp/m.eml", "--from", "a@b.test",
 		"--to", "u%d@c.test", "--recipients", "3", "--ehlo", "me.test",
@@ -60,20 +88,7 @@ static void test_every_option(void **state)
 	char err[256];
 
 	assert_int_equal(parse(&o, err, sizeof(err), args), LOAD_OPTS_RUN);
-	assert_string_equal(o.host, "mx.example.test");
-	assert_int_equal(o.port, 2587);
-	assert_int_equal(o.sessions, 20);
-	assert_int_equal(o.messages, 20000);
-	assert_string_equal(o.file, "/tmp/m.eml");
-	assert_string_equal(o.from, "a@b.test");
-	assert_string_equal(o.to, "u%d@c.test");
-	assert_int_equal(o.recipients, 3);
-	assert_string_equal(o.ehlo, "me.test");
-	assert_true(o.starttls && o.pipelining && o.json && !o.tls && !o.insecure);
-	assert_string_equal(o.auth_user, "u");
-	assert_string_equal(o.auth_password, "p");
-	assert_true(o.rate == 250.5 && o.duration == 1.5 && o.timeout == 2);
-	assert_string_equal(o.cafile, "/tmp/ca.pem");
+	assert_opts(&o, &want);
 }
 
 static void test_server_forms(void **state)
@@ -192,12 +207,10 @@ static void test_pattern_ok(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_every_option),
+		cmocka_unit_test(test_defaults), cmocka_unit_test(test_every_option),
 		cmocka_unit_test(test_server_forms),
 		cmocka_unit_test(test_duration_alone_has_no_count),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_refused), cmocka_unit_test(test_help),
 		cmocka_unit_test(test_pattern_ok),
 	};
 

@@ -145,12 +145,10 @@ static void test_classes(void **state)
 
 int main(void)
 {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_one_line, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multi_line_in_pieces, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined_one_at_a_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_broken, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
+		T(test_one_line), T(test_multi_line_in_pieces),
+		T(test_pipelined_one_at_a_time), T(test_broken), T(test_too_long),
 		cmocka_unit_test(test_classes),
 	};
 

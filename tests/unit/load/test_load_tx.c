@@ -63,199 +63,112 @@ static char *out_take(struct fixture *f)
 
 /* step - one reply of a sequence and what must follow it */
 struct step {
-	int code;
+	int code;			/* 0 ends the sequence */
 	enum load_tx_result want;
 	const char *writes;		/* commands written in answer */
 };
 
-/* run_steps - start message 0 with K recipients, check its first write,
- * then every step; returns the tx for the verdict checks */
-static struct load_tx *run_steps(struct fixture *f, unsigned k, bool pipelined,
-    const char *first, const struct step *steps, size_t n)
+#define MAIL "MAIL FROM:<s@src.test>\r\n"
+#define RCPT0 "RCPT TO:<r0@dst.test>\r\n"
+#define RCPT1 "RCPT TO:<r1@dst.test>\r\n"
+#define DATA "DATA\r\n"
+
+/* the sequences: message 0 with K recipients; reply i arrives at
+ * (i + 1) ms, so dot_us and reply_us name the step of the 354 and of the
+ * dot's reply */
+static const struct tx_case {
+	const char *name;
+	unsigned k;
+	bool pipelined;
+	const char *first;		/* the first write */
+	struct step steps[6];
+	int code;			/* the verdict */
+	unsigned refused;		/* recipients refused */
+	uint64_t dot_us, reply_us;
+} cases[] = {
+	{ "delivered", 2, false, MAIL, {
+		{ 250, LOAD_TX_MORE, RCPT0 }, { 250, LOAD_TX_MORE, RCPT1 },
+		{ 251, LOAD_TX_MORE, DATA }, { 354, LOAD_TX_MORE, PAYLOAD },
+		{ 250, LOAD_TX_DONE, "" } }, 250, 0, 4000, 5000 },
+	{ "pipelined, delivered", 1, true, MAIL RCPT0 DATA, {
+		{ 250, LOAD_TX_MORE, "" }, { 250, LOAD_TX_MORE, "" },
+		{ 354, LOAD_TX_MORE, PAYLOAD }, { 250, LOAD_TX_DONE, "" } },
+		250, 0, 3000, 4000 },
+	/* posthaste's 535 for a sender not approved: no transaction, no RSET */
+	{ "MAIL refused", 1, false, MAIL, {
+		{ 535, LOAD_TX_DONE, "" } }, 535, 0, 0, 0 },
+	/* the RCPT and DATA replies that follow are read and ignored */
+	{ "pipelined, MAIL refused", 2, true, MAIL RCPT0 RCPT1 DATA, {
+		{ 535, LOAD_TX_MORE, "" }, { 503, LOAD_TX_MORE, "" },
+		{ 503, LOAD_TX_MORE, "" }, { 503, LOAD_TX_DONE, "" } }, 535, 2, 0, 0 },
+	/* the dot's reply decides the message; the refusal is a recipient's */
+	{ "one recipient refused", 2, false, MAIL, {
+		{ 250, LOAD_TX_MORE, RCPT0 }, { 550, LOAD_TX_MORE, RCPT1 },
+		{ 250, LOAD_TX_MORE, DATA }, { 354, LOAD_TX_MORE, PAYLOAD },
+		{ 250, LOAD_TX_DONE, "" } }, 250, 1, 4000, 5000 },
+	/* the first refusal decides; the transaction MAIL opened needs RSET */
+	{ "every recipient refused", 2, false, MAIL, {
+		{ 250, LOAD_TX_MORE, RCPT0 }, { 550, LOAD_TX_MORE, RCPT1 },
+		{ 451, LOAD_TX_DONE_RSET, "" } }, 550, 2, 0, 0 },
+	/* posthaste's "254 4.7.1 Suppression ..." is a 2xx reply to RCPT */
+	{ "254 to RCPT", 1, false, MAIL, {
+		{ 250, LOAD_TX_MORE, RCPT0 }, { 254, LOAD_TX_MORE, DATA },
+		{ 354, LOAD_TX_MORE, PAYLOAD }, { 250, LOAD_TX_DONE, "" } },
+		250, 0, 3000, 4000 },
+	/* 354 although every RCPT failed: the dot alone, the refusal decides */
+	{ "pipelined, 354 with nobody", 1, true, MAIL RCPT0 DATA, {
+		{ 250, LOAD_TX_MORE, "" }, { 550, LOAD_TX_MORE, "" },
+		{ 354, LOAD_TX_MORE, ".\r\n" }, { 554, LOAD_TX_DONE, "" } },
+		550, 1, 3000, 0 },
+	{ "DATA refused", 1, false, MAIL, {
+		{ 250, LOAD_TX_MORE, RCPT0 }, { 250, LOAD_TX_MORE, DATA },
+		{ 451, LOAD_TX_DONE_RSET, "" } }, 451, 0, 0, 0 },
+	/* after the dot's reply the transaction is over: no RSET */
+	{ "dot refused", 1, false, MAIL, {
+		{ 250, LOAD_TX_MORE, RCPT0 }, { 250, LOAD_TX_MORE, DATA },
+		{ 354, LOAD_TX_MORE, PAYLOAD }, { 455, LOAD_TX_DONE, "" } },
+		455, 0, 3000, 4000 },
+	/* the server closes after 421: nothing more will come */
+	{ "421 in the envelope", 2, true, MAIL RCPT0 RCPT1 DATA, {
+		{ 250, LOAD_TX_MORE, "" }, { 421, LOAD_TX_DONE_RSET, "" } },
+		421, 0, 0, 0 },
+};
+
+/* run_case - start the message, then every step: results, writes, verdict */
+static void run_case(struct fixture *f, const struct tx_case *c)
+{
+	const struct step *st;
+	const char *w;
+	size_t i;
+
+	f->o.recipients = c->k;
+	assert_int_equal(load_tx_start(&f->tx, &f->m, 0, c->pipelined, f->out), 0);
+	assert_string_equal(out_take(f), c->first);
+	for (i = 0, st = c->steps; st->code; i++, st++) {
+		enum load_tx_result got = load_tx_on_reply(&f->tx, &f->m, st->code,
+		    1000 * (i + 1), f->out);
+
+		w = out_take(f);
+		if (got != st->want || strcmp(w, st->writes) != 0)
+			fail_msg("%s, step %zu (%d): got result %d writing \"%s\", want "
+			    "%d writing \"%s\"", c->name, i, st->code, got, w, st->want,
+			    st->writes);
+	}
+	if (f->tx.code != c->code || f->tx.refused != c->refused ||
+	    f->tx.dot_us != c->dot_us || f->tx.reply_us != c->reply_us)
+		fail_msg("%s: got code %d refused %u dot %llu reply %llu, want %d %u "
+		    "%llu %llu", c->name, f->tx.code, f->tx.refused,
+		    (unsigned long long)f->tx.dot_us, (unsigned long long)f->tx.reply_us,
+		    c->code, c->refused, (unsigned long long)c->dot_us,
+		    (unsigned long long)c->reply_us);
+}
+
+static void test_sequences(void **state)
 {
 	size_t i;
 
-	f->o.recipients = k;
-	assert_int_equal(load_tx_start(&f->tx, &f->m, 0, pipelined, f->out), 0);
-	assert_string_equal(out_take(f), first);
-	for (i = 0; i < n; i++) {
-		enum load_tx_result got = load_tx_on_reply(&f->tx, &f->m, steps[i].code,
-		    1000 * (i + 1), f->out);
-		const char *w = out_take(f);
-
-		if (got != steps[i].want)
-			fail_msg("step %zu (%d): got result %d, want %d", i,
-			    steps[i].code, got, steps[i].want);
-		if (strcmp(w, steps[i].writes) != 0)
-			fail_msg("step %zu (%d): wrote \"%s\", want \"%s\"", i,
-			    steps[i].code, w, steps[i].writes);
-	}
-	return &f->tx;
-}
-
-#define RUN(f, k, p, first, steps) \
-	run_steps(f, k, p, first, steps, sizeof(steps) / sizeof(steps[0]))
-
-static void test_plain_delivered(void **state)
-{
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r1@dst.test>\r\n" },
-		{ 251, LOAD_TX_MORE, "DATA\r\n" },
-		{ 354, LOAD_TX_MORE, PAYLOAD },
-		{ 250, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 2, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 250);
-	assert_int_equal(tx->accepted, 2);
-	assert_int_equal(tx->dot_us, 4000);	/* the payload went out at the 354 */
-	assert_int_equal(tx->reply_us, 5000);
-}
-
-static void test_pipelined_delivered(void **state)
-{
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "" }, { 250, LOAD_TX_MORE, "" },
-		{ 354, LOAD_TX_MORE, PAYLOAD }, { 250, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 1, true,
-	    "MAIL FROM:<s@src.test>\r\nRCPT TO:<r0@dst.test>\r\nDATA\r\n", steps);
-
-	assert_int_equal(tx->code, 250);
-	assert_int_equal(tx->reply_us, 4000);
-}
-
-static void test_mail_refused(void **state)
-{
-	/* posthaste's 535 for a sender that is not approved: no transaction,
-	 * so no RSET */
-	static const struct step steps[] = { { 535, LOAD_TX_DONE, "" } };
-	struct load_tx *tx = RUN(*state, 1, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 535);
-	assert_int_equal(tx->reply_us, 0);
-}
-
-static void test_pipelined_mail_refused(void **state)
-{
-	/* the RCPT and DATA replies that follow are read and ignored */
-	static const struct step steps[] = {
-		{ 535, LOAD_TX_MORE, "" }, { 503, LOAD_TX_MORE, "" },
-		{ 503, LOAD_TX_MORE, "" }, { 503, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 2, true, "MAIL FROM:<s@src.test>\r\n"
-	    "RCPT TO:<r0@dst.test>\r\nRCPT TO:<r1@dst.test>\r\nDATA\r\n", steps);
-
-	assert_int_equal(tx->code, 535);
-}
-
-static void test_some_recipients_refused(void **state)
-{
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 550, LOAD_TX_MORE, "RCPT TO:<r1@dst.test>\r\n" },
-		{ 250, LOAD_TX_MORE, "DATA\r\n" },
-		{ 354, LOAD_TX_MORE, PAYLOAD },
-		{ 250, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 2, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	/* the dot's reply decides the message; the refusal is a recipient's */
-	assert_int_equal(tx->code, 250);
-	assert_int_equal(tx->nrcpt - tx->accepted, 1);
-}
-
-static void test_every_recipient_refused(void **state)
-{
-	/* the first refusal decides; the transaction MAIL opened needs RSET */
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 550, LOAD_TX_MORE, "RCPT TO:<r1@dst.test>\r\n" },
-		{ 451, LOAD_TX_DONE_RSET, "" },
-	};
-	struct load_tx *tx = RUN(*state, 2, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 550);
-	assert_int_equal(tx->accepted, 0);
-}
-
-static void test_254_counts_as_accepted(void **state)
-{
-	/* posthaste's "254 4.7.1 Suppression ..." is a 2xx reply to RCPT */
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 254, LOAD_TX_MORE, "DATA\r\n" },
-		{ 354, LOAD_TX_MORE, PAYLOAD },
-		{ 250, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 1, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 250);
-}
-
-static void test_all_refused_then_rset(void **state)
-{
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 550, LOAD_TX_DONE_RSET, "" },
-	};
-	struct load_tx *tx = RUN(*state, 1, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 550);
-}
-
-static void test_pipelined_354_with_nobody(void **state)
-{
-	/* a server that answers DATA with 354 although every RCPT failed gets
-	 * the dot alone; the verdict stays the refusal */
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "" }, { 550, LOAD_TX_MORE, "" },
-		{ 354, LOAD_TX_MORE, ".\r\n" }, { 554, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 1, true,
-	    "MAIL FROM:<s@src.test>\r\nRCPT TO:<r0@dst.test>\r\nDATA\r\n", steps);
-
-	assert_int_equal(tx->code, 550);
-	assert_int_equal(tx->reply_us, 0);
-}
-
-static void test_data_refused(void **state)
-{
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 250, LOAD_TX_MORE, "DATA\r\n" },
-		{ 451, LOAD_TX_DONE_RSET, "" },
-	};
-	struct load_tx *tx = RUN(*state, 1, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 451);
-}
-
-static void test_dot_refused(void **state)
-{
-	/* after the dot's reply the transaction is over: no RSET */
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "RCPT TO:<r0@dst.test>\r\n" },
-		{ 250, LOAD_TX_MORE, "DATA\r\n" },
-		{ 354, LOAD_TX_MORE, PAYLOAD },
-		{ 455, LOAD_TX_DONE, "" },
-	};
-	struct load_tx *tx = RUN(*state, 1, false, "MAIL FROM:<s@src.test>\r\n", steps);
-
-	assert_int_equal(tx->code, 455);
-	assert_int_equal(tx->reply_us, 4000);
-}
-
-static void test_421_ends_at_once(void **state)
-{
-	static const struct step steps[] = {
-		{ 250, LOAD_TX_MORE, "" }, { 421, LOAD_TX_DONE_RSET, "" },
-	};
-	struct load_tx *tx = RUN(*state, 2, true, "MAIL FROM:<s@src.test>\r\n"
-	    "RCPT TO:<r0@dst.test>\r\nRCPT TO:<r1@dst.test>\r\nDATA\r\n", steps);
-
-	assert_int_equal(tx->code, 421);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		run_case(*state, &cases[i]);
 }
 
 static void test_impossible_replies(void **state)
@@ -263,7 +176,7 @@ static void test_impossible_replies(void **state)
 	static const struct {
 		int before[4];		/* replies that lead there, 0-terminated */
 		int code;
-	} cases[] = {
+	} impossible[] = {
 		{ { 0 }, 354 },			/* 354 to MAIL */
 		{ { 0 }, 334 },
 		{ { 0 }, 199 },
@@ -275,13 +188,13 @@ static void test_impossible_replies(void **state)
 	size_t i, j;
 
 	f->o.recipients = 1;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < sizeof(impossible) / sizeof(impossible[0]); i++) {
 		assert_int_equal(load_tx_start(&f->tx, &f->m, 0, false, f->out), 0);
-		for (j = 0; cases[i].before[j]; j++)
-			assert_int_equal(load_tx_on_reply(&f->tx, &f->m, cases[i].before[j],
+		for (j = 0; impossible[i].before[j]; j++)
+			assert_int_equal(load_tx_on_reply(&f->tx, &f->m, impossible[i].before[j],
 			    1, f->out), LOAD_TX_MORE);
-		if (load_tx_on_reply(&f->tx, &f->m, cases[i].code, 1, f->out) != LOAD_TX_BROKEN)
-			fail_msg("case %zu: %d in %s accepted", i, cases[i].code,
+		if (load_tx_on_reply(&f->tx, &f->m, impossible[i].code, 1, f->out) != LOAD_TX_BROKEN)
+			fail_msg("case %zu: %d in %s accepted", i, impossible[i].code,
 			    load_tx_phase_name(f->tx.phase));
 		out_take(f);
 	}
@@ -291,12 +204,7 @@ int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		T(test_plain_delivered), T(test_pipelined_delivered), T(test_mail_refused),
-		T(test_pipelined_mail_refused), T(test_some_recipients_refused),
-		T(test_every_recipient_refused), T(test_254_counts_as_accepted),
-		T(test_all_refused_then_rset),
-		T(test_pipelined_354_with_nobody), T(test_data_refused),
-		T(test_dot_refused), T(test_421_ends_at_once), T(test_impossible_replies),
+		T(test_sequences), T(test_impossible_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
