@@ -43,6 +43,7 @@ struct load_session {
 	bool tls_active;
 	bool quit_wanted;
 	bool in_flight;
+	bool dot_written;		/* the payload of the message in flight is out */
 	struct load_ticket ticket;
 	struct load_tx tx;
 	char refusal[256];		/* the first refusal of this transaction */
@@ -50,6 +51,7 @@ struct load_session {
 };
 
 static void session_on_read(struct bufferevent *bev, void *arg);
+static void session_on_write(struct bufferevent *bev, void *arg);
 static void session_on_event(struct bufferevent *bev, short what, void *arg);
 
 /* session_state_name - for diagnostics */
@@ -103,7 +105,7 @@ static void session_use(struct load_session *s, struct bufferevent *bev,
     enum session_state st)
 {
 	s->bev = bev;
-	bufferevent_setcb(bev, session_on_read, NULL, session_on_event, s);
+	bufferevent_setcb(bev, session_on_read, session_on_write, session_on_event, s);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	session_enter(s, st);
 }
@@ -189,6 +191,7 @@ static void session_idle(struct load_session *s)
 	if (rc == 0)
 		return;
 	s->in_flight = true;
+	s->dot_written = false;
 	s->refusal[0] = '\0';
 	pipelined = session_opts(s)->pipelining && (s->caps & RELAY_CAP_PIPELINING);
 	if (load_tx_start(&s->tx, s->target->msg, s->ticket.n, pipelined,
@@ -386,6 +389,19 @@ static void session_on_read(struct bufferevent *bev, void *arg)
 			session_on_reply(s, &r);
 			break;
 		}
+	}
+}
+
+/* session_on_write - the output buffer is empty: when the payload and its
+ * dot were queued, this is the moment the last byte left (for TLS: left
+ * the TLS filter), where the end-of-DATA latency starts */
+static void session_on_write(struct bufferevent *bev, void *arg)
+{
+	struct load_session *s = arg;
+
+	if (s->state == SESSION_TX && s->tx.phase == LOAD_TX_DOT && !s->dot_written) {
+		s->dot_written = true;
+		s->tx.dot_us = load_now_us();
 	}
 }
 

@@ -4,9 +4,10 @@
  * and the final summary (text or JSON) with the exit code.
  *
  * Latencies (microseconds, reported in ms):
- *   end_of_data  from the moment the payload and its dot were queued for
- *                the socket to the final reply: the server's work on the
- *                message (for posthaste: the synced write before 250).
+ *   end_of_data  from the moment the last byte of the payload and its dot
+ *                was written to the socket (the output buffer drained) to
+ *                the final reply: the server's work on the message (for
+ *                posthaste: the synced write before 250).
  *   message      from the moment the message was due to its verdict. With
  *                --rate it was due at its scheduled start (start + i/R), so
  *                time spent waiting for a free session counts: queueing in

@@ -39,7 +39,8 @@ struct load_tx {
 	bool mail_accepted;
 	bool empty_dot;			/* only "." was sent after 354 */
 	int code;			/* the reply that decided the message */
-	uint64_t dot_us;		/* when the payload and dot were queued */
+	uint64_t dot_us;		/* when the payload and dot were queued (the
+					 * session moves it to when they were written) */
 	uint64_t reply_us;		/* when the dot's reply arrived (0: none) */
 };
 
