@@ -8,7 +8,7 @@
  * lowest value wide. A percentile is reported as the middle of its bucket
  * (clamped to the smallest and largest values recorded, which are kept
  * exactly): at most 1/256 (0.4%) away from the exact order statistic.
- * Values above LOAD_HIST_MAX (about 12.7 days in µs) count in the last
+ * Values above LOAD_HIST_MAX (about 25 days in µs) count in the last
  * bucket; max stays exact.
  */
 #ifndef PH_LOAD_HIST_H
