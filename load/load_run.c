@@ -42,6 +42,7 @@ struct run_slot {
 	struct load_session *s;
 	struct event *retry;		/* reconnect timer */
 	bool waiting;			/* on the idle stack */
+	bool up;			/* its connection is set up */
 };
 
 struct load_run {
@@ -58,7 +59,8 @@ struct load_run {
 	struct event *deadline;		/* --duration */
 	struct event *sigint, *sigterm;
 	uint64_t next;			/* the next message number to hand out */
-	unsigned failures_in_row;
+	unsigned up;			/* sessions set up now */
+	unsigned failures_in_row;	/* since a session was last set up */
 	unsigned signals;
 	bool stopping;			/* no message starts any more */
 	bool done;
@@ -169,7 +171,11 @@ static void run_stop(struct load_run *run)
 		evtimer_del(run->deadline);
 	for (i = 0; i < run->o->sessions; i++) {
 		evtimer_del(run->slots[i].retry);
-		load_session_quit(run->slots[i].s);
+		/* one still being set up would only QUIT once it is up */
+		if (run->slots[i].up)
+			load_session_quit(run->slots[i].s);
+		else
+			load_session_abort(run->slots[i].s);
 	}
 	run_maybe_finish(run);
 }
@@ -207,7 +213,8 @@ static void run_reconnect_later(struct run_slot *slot, long ms)
 }
 
 /* run_failed - a connection failed: count, show the first few, give up
- * when nothing gets through */
+ * when nothing gets through (while some session works, the others keep
+ * trying: a server may cap connections per client) */
 static void run_failed(struct run_slot *slot, const char *why)
 {
 	struct load_run *run = slot->run;
@@ -218,7 +225,7 @@ static void run_failed(struct run_slot *slot, const char *why)
 		fprintf(stderr, "ph-load: %s\n", why);
 	if (run->st->conn_failures == FAILURES_SHOWN + 1)
 		fprintf(stderr, "ph-load: further connection failures are only counted\n");
-	if (++run->failures_in_row >= limit) {
+	if (++run->failures_in_row >= limit && run->up == 0) {
 		run->st->gave_up = true;
 		run_abort(run);
 		return;
@@ -232,8 +239,14 @@ static void run_event(void *arg, struct load_session *s, enum load_session_event
 {
 	struct run_slot *slot = arg;
 
+	if (slot->up && ev != LOAD_SESSION_UP) {
+		slot->up = false;
+		slot->run->up--;
+	}
 	switch (ev) {
 	case LOAD_SESSION_UP:
+		slot->up = true;
+		slot->run->up++;
 		slot->run->st->connections++;
 		slot->run->failures_in_row = 0;
 		break;

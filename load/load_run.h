@@ -9,7 +9,8 @@
  * their verdicts (each wait bounded by --timeout), then every session
  * QUITs. A second SIGINT drops the connections at once (their messages
  * count as lost). The run gives up (exit 2) when max(10, 2 x sessions)
- * connection attempts in a row fail without one session set up between.
+ * connection attempts in a row fail without one session set up between
+ * and none is set up now.
  */
 #ifndef PH_LOAD_RUN_H
 #define PH_LOAD_RUN_H

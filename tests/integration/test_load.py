@@ -146,6 +146,16 @@ def test_sink_hangs_up():
         "connection closed by the server (in TX)", r
 
 
+def test_sink_caps_connections():
+    # smtp-sink takes one connection at a time: one session carries every
+    # message, the two waiting for a greeting are dropped at the end
+    s = sink(extra=("-m", "1"))
+    r = load("--server", "127.0.0.1:%d" % s.port, "--sessions", "3", "--messages", "20")
+    assert r["replies"] == replies(c2xx=20), r
+    assert r["connections"] == {"up": 1, "failed": 0, "first_failure": None}, r
+    dumped(s, 20)
+
+
 def test_sink_latency_is_the_dot_reply():
     s = sink(extra=("-W", ".:1"))    # the reply to the dot comes after 1 s
     r = load("--server", "127.0.0.1:%d" % s.port, "--sessions", "5", "--messages", "10")
@@ -302,7 +312,7 @@ def test_posthaste_535_counted_as_5xx():
 def main():
     try:
         run_tests([test_sink_every_message_counted, test_sink_file_pipelining_recipients,
-                   test_sink_refusals_by_class, test_sink_hangs_up,
+                   test_sink_refusals_by_class, test_sink_hangs_up, test_sink_caps_connections,
                    test_sink_latency_is_the_dot_reply, test_rate_roughly_honoured,
                    test_duration_and_sigint, test_connection_refused, test_usage,
                    test_posthaste_plain, test_posthaste_starttls_and_tls_with_auth,
