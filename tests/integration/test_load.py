@@ -273,12 +273,18 @@ def test_posthaste_starttls_and_tls_with_auth():
     assert r["connections"] == {"up": 4, "failed": 0, "first_failure": None}, r
     check_latency(r, 200)
     r = load("--server", "127.0.0.1:%d" % st.tls_port, "--tls", "--cafile", st.cert, *auth,
-             "--sessions", "2", "--messages", "50", "--from", SENDER, "--to", "imp%d@dest.test")
+             "--sessions", "2", "--messages", "50", "--size", "102400", "--pipelining",
+             "--from", SENDER, "--to", "imp%d@dest.test")
     assert r["replies"] == replies(c2xx=50) and r["tls"] == "implicit", r
     expect_delivered(st, 250)
-    rcpts = set(rcpt_args(st.sink.messages()))
+    msgs = st.sink.messages()
+    rcpts = set(rcpt_args(msgs))
     assert all(b"sub%d@dest.test" % i in rcpts for i in range(200)), "a STARTTLS message missing"
     assert all(b"imp%d@dest.test" % i in rcpts for i in range(50)), "a TLS message missing"
+    for m in msgs:
+        if b"X-Rcpt-Args: <imp" in m:   # 102400 body bytes: 1312 lines of 76 + CRLF, 64
+            lines = m.split(b"\n\n", 1)[1].rstrip(b"\n").split(b"\n")
+            assert [len(l) for l in lines] == [76] * 1312 + [64], "body of a 100 KiB message"
 
 
 def test_posthaste_certificate_checked():
