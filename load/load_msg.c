@@ -129,13 +129,14 @@ void load_msg_free(struct load_msg *m)
 void load_pattern_expand(const char *pattern, uint64_t number, char *out,
     size_t len)
 {
-	size_t o = 0;
-	int n;
+	char digits[24];
+	size_t o = 0, i;
 
 	for (; *pattern && o + 1 < len; pattern++) {
 		if (pattern[0] == '%' && pattern[1] == 'd') {
-			n = snprintf(out + o, len - o, "%llu", (unsigned long long)number);
-			o = n < 0 ? o : o + (size_t)n >= len ? len - 1 : o + (size_t)n;
+			snprintf(digits, sizeof(digits), "%llu", (unsigned long long)number);
+			for (i = 0; digits[i] && o + 1 < len; i++)
+				out[o++] = digits[i];
 			pattern++;
 			continue;
 		}

@@ -464,19 +464,34 @@ static void run_free(struct load_run *run)
 	load_stats_free(run->st);
 }
 
-/* run_base_new - an event base whose timers keep --rate's schedule to
- * the microsecond (timerfd) rather than epoll's milliseconds */
-static struct event_base *run_base_new(void)
+/* run_base_new - the event base; with --rate its timers keep the
+ * schedule to the microsecond (a timerfd, one more system call per loop
+ * turn) rather than epoll's milliseconds */
+static struct event_base *run_base_new(const struct load_opts *o)
 {
 	struct event_config *cfg = event_config_new();
 	struct event_base *base;
 
 	if (!cfg)
 		return NULL;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	if (o->rate > 0)
+		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	return base;
+}
+
+/* run_timeout - --timeout as a common timeout of BASE: every session's
+ * wait goes into one queue instead of the timer heap */
+static const struct timeval *run_timeout(struct event_base *base, double seconds)
+{
+	struct timeval tv = { (time_t)seconds,
+		(suseconds_t)((seconds - (double)(time_t)seconds) * 1e6) };
+	const struct timeval *common = event_base_init_common_timeout(base, &tv);
+
+	if (!common)
+		fatal_nomem("ph-load timeout");
+	return common;
 }
 
 /* load_run - see load_run.h */
@@ -492,8 +507,9 @@ int load_run(const struct load_opts *o)
 		run_free(&run);
 		return 2;
 	}
-	if (!(run.base = run_base_new()))
+	if (!(run.base = run_base_new(o)))
 		fatal_nomem("ph-load event base");
+	run.target.timeout = run_timeout(run.base, o->timeout);
 	run.st = load_stats_new(load_now_us());
 	run_events(&run);
 	run_sessions(&run);

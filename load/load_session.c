@@ -75,14 +75,11 @@ static const struct load_opts *session_opts(const struct load_session *s)
  * for the server at most --timeout */
 static void session_enter(struct load_session *s, enum session_state st)
 {
-	double t = session_opts(s)->timeout;
-	struct timeval tv = { (time_t)t, (suseconds_t)((t - (double)(time_t)t) * 1e6) };
-
 	s->state = st;
 	if (st == SESSION_IDLE || st == SESSION_CLOSED)
 		evtimer_del(s->timer);
 	else
-		evtimer_add(s->timer, &tv);
+		evtimer_add(s->timer, s->target->timeout);
 }
 
 /* session_out - the connection's output */

@@ -70,6 +70,8 @@ struct load_target {
 	const struct load_msg *msg;
 	SSL_CTX *tls;			/* NULL without --tls / --starttls */
 	const char *auth_plain;		/* AUTH PLAIN response, NULL: no AUTH */
+	const struct timeval *timeout;	/* --timeout, a libevent common timeout
+					 * (one queue for every session's wait) */
 };
 
 /* load_session_new - a session that is not connected yet; fatal_nomem
