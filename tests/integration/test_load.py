@@ -198,7 +198,8 @@ def test_duration_and_sigint():
     assert time.time() - t0 < 10 and p.returncode == 0, (p.returncode, err)
     r = json.loads(out)
     assert r["interrupted"] is True and r["exit"] == 0, r
-    assert 20 <= r["messages"] <= 100 and r["replies"] == replies(c2xx=r["messages"]), r
+    # 50/s for about 1.5 s; as fast as possible would be thousands
+    assert 5 <= r["messages"] <= 150 and r["replies"] == replies(c2xx=r["messages"]), r
     dumped(s, r["messages"])   # every message started got its reply before the end
 
 
