@@ -12,7 +12,7 @@
 #include <openssl/evp.h>
 #include <event2/buffer.h>
 #include "clock.h"
-#include "relay_reply.h"
+#include "smtpc.h"
 #include "load_msg.h"
 
 #define BODY_LINE 76	/* text characters per body line, before CRLF */
@@ -109,7 +109,7 @@ int load_msg_init(struct load_msg *m, const struct load_opts *o, char *err,
 		snprintf(err, len, "out of memory for a %zu-byte body", o->size);
 	if (!raw)
 		return -1;
-	m->payload = relay_dot_stuff((const uint8_t *)raw, rawlen, &m->payload_len);
+	m->payload = smtpc_dot_stuff((const uint8_t *)raw, rawlen, &m->payload_len);
 	free(raw);
 	if (!m->payload) {
 		snprintf(err, len, "out of memory for the message");

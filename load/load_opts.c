@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "relay_route.h"
+#include "addr.h"
 #include "load_opts.h"
 
 #define LOAD_SESSIONS_MAX 10000
@@ -233,7 +233,7 @@ static int opt_one(struct load_opts *o, int c, const char *arg, bool *size_given
 {
 	switch (c) {
 	case OPT_SERVER:
-		return relay_hostport_parse(arg, o->host, sizeof(o->host), &o->port, 25);
+		return hostport_parse(arg, o->host, sizeof(o->host), &o->port, 25);
 	case OPT_SIZE:
 		*size_given = true;
 		return opt_number(o, c, arg);

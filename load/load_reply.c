@@ -10,7 +10,7 @@
 
 /* load_reply_read - see load_reply.h */
 enum load_reply_read_result load_reply_read(struct evbuffer *in,
-    struct relay_reply *r)
+    struct smtpc_reply *r)
 {
 	char *line;
 	size_t n;
@@ -20,7 +20,7 @@ enum load_reply_read_result load_reply_read(struct evbuffer *in,
 		if (!(line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)))
 			return evbuffer_get_length(in) > LOAD_REPLY_LINE_MAX ?
 			    LOAD_REPLY_TOO_LONG : LOAD_REPLY_PARTIAL;
-		rc = n > LOAD_REPLY_LINE_MAX ? -1 : relay_reply_feed(r, line, n);
+		rc = n > LOAD_REPLY_LINE_MAX ? -1 : smtpc_reply_feed(r, line, n);
 		free(line);
 		if (n > LOAD_REPLY_LINE_MAX)
 			return LOAD_REPLY_TOO_LONG;

@@ -6,7 +6,7 @@
 #ifndef PH_LOAD_REPLY_H
 #define PH_LOAD_REPLY_H
 
-#include "relay_reply.h"
+#include "smtpc.h"
 
 struct evbuffer;
 
@@ -20,10 +20,10 @@ enum load_reply_read_result {
 };
 
 /* load_reply_read - take reply lines from IN into the reply R is assembling
- * (relay_reply_reset before the first use and after each complete reply);
+ * (smtpc_reply_reset before the first use and after each complete reply);
  * stops at the end of a reply, so pipelined replies are read one by one */
 enum load_reply_read_result load_reply_read(struct evbuffer *in,
-    struct relay_reply *r);
+    struct smtpc_reply *r);
 
 /* the classes of a message's verdict */
 enum load_class {

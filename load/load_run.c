@@ -23,7 +23,7 @@
 #include <event2/event.h>
 #include "log.h"
 #include "tls.h"
-#include "relay_tls.h"
+#include "tls.h"
 #include "load_clock.h"
 #include "load_msg.h"
 #include "load_session.h"
@@ -358,7 +358,7 @@ static SSL_CTX *run_tls_ctx(const struct load_opts *o)
 
 	if (o->insecure)
 		return tls_client_ctx(NULL);
-	if (!(ctx = relay_tls_verify_ctx(o->cafile ? o->cafile : "")))
+	if (!(ctx = tls_verify_ctx(o->cafile ? o->cafile : "")))
 		return NULL;
 	param = SSL_CTX_get0_param(ctx);
 	if (inet_pton(AF_INET, o->host, addr) == 1 || inet_pton(AF_INET6, o->host, addr) == 1)

@@ -3,7 +3,7 @@
  * load_session.h; the transaction itself is load_tx.c).
  *
  * TLS (implicit or after STARTTLS) goes through ph-relay's client filter
- * (relay_tls_start) over the socket bufferevent; the certificate check is
+ * (tls_client_start) over the socket bufferevent; the certificate check is
  * configured on the SSL_CTX by the run. After "220" to STARTTLS, anything
  * the server sent along in plain text is an attack on the session
  * (CVE-2011-0411 style injection) and breaks it.
@@ -18,7 +18,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include "log.h"
-#include "relay_tls.h"
+#include "tls.h"
 #include "load_clock.h"
 #include "load_tx.h"
 #include "load_session.h"
@@ -37,8 +37,8 @@ struct load_session {
 	struct event *timer;		/* the wait for the server */
 	struct event *later;		/* a connect failure, reported from the loop */
 	enum session_state state;
-	struct relay_reply reply;	/* being assembled */
-	unsigned caps;			/* RELAY_CAP_* of the last EHLO */
+	struct smtpc_reply reply;	/* being assembled */
+	unsigned caps;			/* SMTPC_CAP_* of the last EHLO */
 	bool greeted;
 	bool tls_active;
 	bool quit_wanted;
@@ -117,7 +117,7 @@ static void session_drop(struct load_session *s)
 	s->tls_active = false;
 	s->greeted = false;
 	s->caps = 0;
-	relay_reply_reset(&s->reply);
+	smtpc_reply_reset(&s->reply);
 	session_enter(s, SESSION_CLOSED);
 }
 
@@ -156,11 +156,11 @@ static void session_closed(struct load_session *s)
 
 /* session_refused - a setup reply that is not the one wanted */
 static void session_refused(struct load_session *s, const char *what,
-    const struct relay_reply *r)
+    const struct smtpc_reply *r)
 {
 	char text[300], buf[400];
 
-	relay_reply_summary(r, text, sizeof(text));
+	smtpc_reply_summary(r, text, sizeof(text));
 	snprintf(buf, sizeof(buf), "%s: %s", what, text);
 	session_fail(s, buf);
 }
@@ -190,7 +190,7 @@ static void session_idle(struct load_session *s)
 	s->in_flight = true;
 	s->dot_written = false;
 	s->refusal[0] = '\0';
-	pipelined = session_opts(s)->pipelining && (s->caps & RELAY_CAP_PIPELINING);
+	pipelined = session_opts(s)->pipelining && (s->caps & SMTPC_CAP_PIPELINING);
 	if (load_tx_start(&s->tx, s->target->msg, s->ticket.n, pipelined,
 	    session_out(s)) < 0) {
 		session_fail(s, "out of memory");
@@ -217,13 +217,13 @@ static void session_verdict(struct load_session *s, const char *last_text)
 }
 
 /* session_on_tx_reply - a reply within the transaction */
-static void session_on_tx_reply(struct load_session *s, const struct relay_reply *r)
+static void session_on_tx_reply(struct load_session *s, const struct smtpc_reply *r)
 {
 	enum load_tx_phase phase = s->tx.phase;
 	enum load_tx_result res;
 	char text[256], buf[400];
 
-	relay_reply_summary(r, text, sizeof(text));
+	smtpc_reply_summary(r, text, sizeof(text));
 	if (r->code / 100 != 2 && r->code != 354 && !s->refusal[0])
 		snprintf(s->refusal, sizeof(s->refusal), "%s", text);
 	res = load_tx_on_reply(&s->tx, s->target->msg, r->code, load_now_us(),
@@ -262,7 +262,7 @@ static void session_after_ehlo(struct load_session *s)
 	char buf[1024];
 
 	if (session_opts(s)->starttls && !s->tls_active) {
-		if (!(s->caps & RELAY_CAP_STARTTLS)) {
+		if (!(s->caps & SMTPC_CAP_STARTTLS)) {
 			session_fail(s, "STARTTLS is not offered");
 			return;
 		}
@@ -283,7 +283,7 @@ static void session_tls_begin(struct load_session *s)
 {
 	struct bufferevent *tb;
 
-	tb = relay_tls_start(s->base, s->bev, s->target->tls, session_opts(s)->host,
+	tb = tls_client_start(s->base, s->bev, s->target->tls, session_opts(s)->host,
 	    false);
 	if (tb)
 		session_use(s, tb, SESSION_TLS);
@@ -292,7 +292,7 @@ static void session_tls_begin(struct load_session *s)
 }
 
 /* session_on_starttls - the reply to STARTTLS */
-static void session_on_starttls(struct load_session *s, const struct relay_reply *r)
+static void session_on_starttls(struct load_session *s, const struct smtpc_reply *r)
 {
 	if (r->code != 220) {
 		session_refused(s, "STARTTLS refused", r);
@@ -306,7 +306,7 @@ static void session_on_starttls(struct load_session *s, const struct relay_reply
 }
 
 /* session_on_setup_reply - greeting, EHLO, AUTH */
-static void session_on_setup_reply(struct load_session *s, const struct relay_reply *r)
+static void session_on_setup_reply(struct load_session *s, const struct smtpc_reply *r)
 {
 	switch (s->state) {
 	case SESSION_GREETING:
@@ -323,7 +323,7 @@ static void session_on_setup_reply(struct load_session *s, const struct relay_re
 			session_refused(s, "EHLO refused", r);
 			return;
 		}
-		s->caps = relay_ehlo_caps(r);
+		s->caps = smtpc_ehlo_caps(r);
 		session_after_ehlo(s);
 		return;
 	case SESSION_AUTH:
@@ -339,7 +339,7 @@ static void session_on_setup_reply(struct load_session *s, const struct relay_re
 }
 
 /* session_on_reply - one complete reply, by state */
-static void session_on_reply(struct load_session *s, const struct relay_reply *r)
+static void session_on_reply(struct load_session *s, const struct smtpc_reply *r)
 {
 	switch (s->state) {
 	case SESSION_TX:
@@ -368,7 +368,7 @@ static void session_on_reply(struct load_session *s, const struct relay_reply *r
 static void session_on_read(struct bufferevent *bev, void *arg)
 {
 	struct load_session *s = arg;
-	struct relay_reply r;
+	struct smtpc_reply r;
 
 	while (s->bev == bev && s->state != SESSION_CLOSED) {
 		switch (load_reply_read(bufferevent_get_input(bev), &s->reply)) {
@@ -382,7 +382,7 @@ static void session_on_read(struct bufferevent *bev, void *arg)
 			return;
 		case LOAD_REPLY_COMPLETE:
 			r = s->reply;
-			relay_reply_reset(&s->reply);
+			smtpc_reply_reset(&s->reply);
 			session_on_reply(s, &r);
 			break;
 		}
@@ -434,7 +434,7 @@ static void session_on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (s->state == SESSION_TLS) {
-		relay_tls_error(bev, err, sizeof(err));
+		tls_handshake_error(bev, err, sizeof(err));
 		snprintf(buf, sizeof(buf), "TLS handshake failed: %s", err);
 		session_fail(s, buf);
 	} else if (s->state == SESSION_CONNECT) {
@@ -483,7 +483,7 @@ struct load_session *load_session_new(struct event_base *base,
 	s->target = target;
 	s->feed = *feed;
 	s->state = SESSION_CLOSED;
-	relay_reply_reset(&s->reply);
+	smtpc_reply_reset(&s->reply);
 	return s;
 }
 

@@ -33,9 +33,9 @@ static void add(struct evbuffer *in, const char *text)
 static void test_one_line(void **state)
 {
 	struct evbuffer *in = *state;
-	struct relay_reply r;
+	struct smtpc_reply r;
 
-	relay_reply_reset(&r);
+	smtpc_reply_reset(&r);
 	add(in, "250 2.0.0 Ok: queued as 1234\r\n");
 	assert_int_equal(load_reply_read(in, &r), LOAD_REPLY_COMPLETE);
 	assert_int_equal(r.code, 250);
@@ -46,10 +46,10 @@ static void test_one_line(void **state)
 static void test_multi_line_in_pieces(void **state)
 {
 	struct evbuffer *in = *state;
-	struct relay_reply r;
+	struct smtpc_reply r;
 	char sum[256];
 
-	relay_reply_reset(&r);
+	smtpc_reply_reset(&r);
 	add(in, "250-posthaste.localdomain\r\n250-PIPE");
 	assert_int_equal(load_reply_read(in, &r), LOAD_REPLY_PARTIAL);
 	add(in, "LINING\r\n250-STARTTLS\r");
@@ -57,9 +57,9 @@ static void test_multi_line_in_pieces(void **state)
 	add(in, "\n250 SIZE 2097152\r\n");
 	assert_int_equal(load_reply_read(in, &r), LOAD_REPLY_COMPLETE);
 	assert_int_equal(r.lines, 4);
-	assert_int_equal(relay_ehlo_caps(&r),
-	    RELAY_CAP_PIPELINING | RELAY_CAP_STARTTLS | RELAY_CAP_SIZE);
-	relay_reply_summary(&r, sum, sizeof(sum));
+	assert_int_equal(smtpc_ehlo_caps(&r),
+	    SMTPC_CAP_PIPELINING | SMTPC_CAP_STARTTLS | SMTPC_CAP_SIZE);
+	smtpc_reply_summary(&r, sum, sizeof(sum));
 	assert_string_equal(sum, "250 posthaste.localdomain PIPELINING STARTTLS SIZE 2097152");
 }
 
@@ -67,18 +67,18 @@ static void test_pipelined_one_at_a_time(void **state)
 {
 	static const int want[] = { 250, 550, 554 };
 	struct evbuffer *in = *state;
-	struct relay_reply r;
+	struct smtpc_reply r;
 	size_t i;
 
 	add(in, "250 2.1.0 Ok\r\n550 5.1.1 <u0@x.test>: no such user\r\n"
 	    "554 5.5.1 Error: no valid recipients\r\n");
 	for (i = 0; i < 3; i++) {
-		relay_reply_reset(&r);
+		smtpc_reply_reset(&r);
 		assert_int_equal(load_reply_read(in, &r), LOAD_REPLY_COMPLETE);
 		if (r.code != want[i])
 			fail_msg("reply %zu: got %d, want %d", i, r.code, want[i]);
 	}
-	relay_reply_reset(&r);
+	smtpc_reply_reset(&r);
 	assert_int_equal(load_reply_read(in, &r), LOAD_REPLY_PARTIAL);
 }
 
@@ -94,12 +94,12 @@ static void test_broken(void **state)
 		{ "650 out of range\r\n", LOAD_REPLY_MALFORMED },
 	};
 	struct evbuffer *in = *state;
-	struct relay_reply r;
+	struct smtpc_reply r;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		evbuffer_drain(in, evbuffer_get_length(in));
-		relay_reply_reset(&r);
+		smtpc_reply_reset(&r);
 		add(in, cases[i].text);
 		if (load_reply_read(in, &r) != cases[i].want)
 			fail_msg("\"%s\": not %d", cases[i].text, cases[i].want);
@@ -109,10 +109,10 @@ static void test_broken(void **state)
 static void test_too_long(void **state)
 {
 	struct evbuffer *in = *state;
-	struct relay_reply r;
+	struct smtpc_reply r;
 	char line[LOAD_REPLY_LINE_MAX + 10];
 
-	relay_reply_reset(&r);
+	smtpc_reply_reset(&r);
 	memset(line, 'x', sizeof(line));
 	memcpy(line, "250 ", 4);
 	assert_int_equal(evbuffer_add(in, line, sizeof(line)), 0);
