@@ -171,18 +171,17 @@ network_cas() {
 	    }' bundle="$bundle" /usr/share/ca-certificates/mozilla/*.crt "$bundle"
 }
 
-# prepare_root ROOT - unpack the cached root, give it this host's DNS
-# resolver and network CAs, and clone the committed HEAD into it
+# prepare_root ROOT - unpack the cached root, give it this host's name
+# resolution (resolv.conf, hosts: a container gets both) and network CAs, and
+# clone the committed HEAD into it
 prepare_root() {
 	local root=$1 head apt_uid
 	tar -C "$root" -xzf "$CACHE"
 	chmod 755 "$root"
-	cp /etc/resolv.conf "$root/etc/resolv.conf"
+	cp /etc/resolv.conf /etc/hosts "$root/etc/"
 	network_cas "$root/usr/local/share/ca-certificates"
 	apt_uid=$(awk -F: '$1 == "_apt" { print $3 }' "$root/etc/passwd")
 	[ -z "$DL_CACHE" ] || [ -z "$apt_uid" ] || chown "$apt_uid" "$DL_CACHE/apt/partial"
-	[ -s "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
-	    >"$root/etc/hosts"
 	head=$(git -C "$REPO" rev-parse HEAD)
 	git clone -q --no-hardlinks "$REPO" "$root$CLONE"
 	git -C "$root$CLONE" checkout -q --detach "$head"
