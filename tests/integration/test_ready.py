@@ -45,7 +45,7 @@ class Env:
     """One stack for the file: prepared once (user, credential, API key,
     approved sender), stopped, then started again by the first test."""
     st = sink = procs = None
-    cred = api = comp = None
+    cred = api = comp = tenant = None
 
 
 def prepared():
@@ -57,7 +57,7 @@ def prepared():
         st.start()
         u = st.phctl("user", "add", "default", "ready-user", "--compartment", "default")
         Env.cred = st.phctl("credential", "create", u["id"])
-        Env.comp = u["compartment_ids"][0]
+        Env.comp, Env.tenant = u["compartment_ids"][0], u["tenant_id"]
         key_id, pem = make_api_key(st, u["id"])
         Env.api = HttpsApi(st, key_id, pem)
         st.approve(SENDER)
@@ -74,13 +74,15 @@ def running():
 
 
 def health(port, path="/health/ready"):
-    """(status, parsed JSON) of a GET on a [health] listener; None when refused."""
+    """(status, parsed JSON or None) of a GET on a [health] listener; None
+    when refused."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         c.request("GET", path)
         r = c.getresponse()
         body = r.read()
-        return r.status, json.loads(body) if body else None
+        is_json = r.getheader("content-type") == "application/json"
+        return r.status, json.loads(body) if is_json else None
     except ConnectionRefusedError:
         return None
     finally:
@@ -123,7 +125,7 @@ def smtp_attempt(st, kind, tag):
 
 def https_attempt(st, tag):
     try:
-        cfg = Env.api.call("GET", "/20170907/configuration?compartmentId=" + Env.comp)
+        cfg = Env.api.call("GET", "/20170907/configuration?compartmentId=" + Env.tenant)
         if cfg[0] == 503:
             assert cfg[1] == UNAVAILABLE and int(cfg[2]["retry-after"]) >= 1, cfg
             return "not-ready"
