@@ -27,6 +27,9 @@ struct proc_hook {
 };
 
 static struct proc_hook hooks[PROC_MAX_HOOKS];
+/* the process's config lives until it exits: held here, not only in the
+ * caller's struct proc on main's stack, which is gone by then */
+static struct ph_config *proc_config;
 static int nhooks, hooks_waiting;
 static struct event *sig_term, *sig_int, *grace_timer;
 
@@ -150,7 +153,7 @@ proc_init(struct proc *p, const char *name, int argc, char **argv)
 	p->name = name;
 	path = proc_args(p, argc, argv);
 	log_init(name, p->instance);
-	p->cfg = config_load(path, &err);
+	p->cfg = proc_config = config_load(path, &err);
 	if (p->cfg == NULL)
 		fatalx("%s", err ? err : "cannot load config");
 	config_set_instance(p->cfg, p->instance);
