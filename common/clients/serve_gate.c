@@ -2,27 +2,30 @@
  * serve_gate - the frontends' one rule for serving (see serve_gate.h).
  *
  * The gate is recomputed whenever one of its peers changes (a snapshot
- * applied, a shard up or down) and the owner is called when the result
- * differs from the last one it heard.
+ * applied, a shard up or down); what differs from the last result is acted
+ * on: the first opening opens the listeners and reports READY.
  *
- * DIAGNOSTICS: none here (the owner logs what it does with a change); out of
- * memory is fatal.
+ * DIAGNOSTICS: closing is a warning with the reason, opening again is info;
+ * out of memory is fatal.
  */
 #include <stdlib.h>
 
 #include "log.h"
 #include "policy.h"
+#include "proc.h"
 #include "queue_client.h"
 #include "rl_client.h"
 #include "serve_gate.h"
 
 struct serve_gate {
+	struct proc *proc;
 	struct policy *policy;
 	struct queue_client *queue;
 	struct rl_client *rl;
-	serve_gate_cb cb;
+	void (*listen)(void *arg);
 	void *arg;
-	bool open;		/* what the owner heard last */
+	bool open;		/* the last result acted on */
+	bool listening;		/* the listeners are open, READY reported */
 };
 
 /* serve_gate_open - replica, a queue shard, every ratelimiter shard once */
@@ -42,7 +45,7 @@ serve_gate_open(const struct serve_gate *g, const char **why)
 	return missing == NULL;
 }
 
-/* gate_on_change - a peer changed: tell the owner when the gate did */
+/* gate_on_change - a peer changed: act on a change of the gate */
 static void
 gate_on_change(void *arg)
 {
@@ -53,26 +56,41 @@ gate_on_change(void *arg)
 	if (open == g->open)
 		return;
 	g->open = open;
-	g->cb(g->arg, open, why);
+	if (!open)
+		log_warnx("not serving: %s", why);
+	else if (g->listening)
+		log_info("serving again");
+	else if (!g->proc->stopping) {
+		g->listen(g->arg);
+		g->listening = true;
+		proc_ready(g->proc);
+	}
 }
 
-/* serve_gate_new - hook into every peer */
+/* gate_status - /health/ready: open, and listening */
+static void
+gate_status(void *arg, struct health_status *st)
+{
+	struct serve_gate *g = arg;
+
+	st->ready = serve_gate_open(g, &st->reason) && g->listening;
+}
+
+/* serve_gate_new - hook into every peer and into P's status */
 struct serve_gate *
-serve_gate_new(struct policy *policy, struct queue_client *queue, struct rl_client *rl,
-    serve_gate_cb cb, void *arg)
+serve_gate_new(struct proc *p, struct policy *policy, struct queue_client *queue,
+    struct rl_client *rl, void (*listen)(void *arg), void *arg)
 {
 	struct serve_gate *g = calloc(1, sizeof(*g));
 
 	if (g == NULL)
 		fatal_nomem(__func__);
-	g->policy = policy;
-	g->queue = queue;
-	g->rl = rl;
-	g->cb = cb;
-	g->arg = arg;
+	*g = (struct serve_gate){ .proc = p, .policy = policy, .queue = queue, .rl = rl,
+	    .listen = listen, .arg = arg };
 	policy_on_change(policy, gate_on_change, g);
 	queue_client_watch(queue, gate_on_change, g);
 	rl_client_watch(rl, gate_on_change, g);
+	proc_set_status(p, gate_status, g);
 	return g;
 }
 

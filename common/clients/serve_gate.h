@@ -14,7 +14,10 @@
  *     Server error, not with a closed gate).
  *
  * The gate opens when all three hold and closes when the replica or every
- * queue shard is lost; the owner's callback hears of each change.
+ * queue shard is lost. At its first opening the frontend's public listeners
+ * are opened and READY is reported (proc.h); later closings and openings are
+ * logged, and the frontend asks serve_gate_open for each new connection or
+ * request. /health/ready (proc_status) follows the gate.
  */
 #ifndef PH_SERVE_GATE_H
 #define PH_SERVE_GATE_H
@@ -22,18 +25,18 @@
 #include <stdbool.h>
 
 struct policy;
+struct proc;
 struct queue_client;
 struct rl_client;
 struct serve_gate;
 
-/* serve_gate_cb - the gate opened (OPEN) or closed; WHY says what is missing */
-typedef void (*serve_gate_cb)(void *arg, bool open, const char *why);
-
-/* serve_gate_new - watch the three peers (takes over policy_on_change and
- * starts the queue and ratelimiter probes); fatal when out of memory. Free
- * it after the peers: their callbacks point at it. */
-struct serve_gate *serve_gate_new(struct policy *policy, struct queue_client *queue,
-    struct rl_client *rl, serve_gate_cb cb, void *arg);
+/* serve_gate_new - watch the three peers of frontend P (takes over
+ * policy_on_change, starts the queue and ratelimiter probes, sets P's
+ * status); LISTEN(ARG) opens the public listeners at the first opening,
+ * unless P is stopping by then. Fatal when out of memory. Free it after the
+ * peers: their callbacks point at it. */
+struct serve_gate *serve_gate_new(struct proc *p, struct policy *policy,
+    struct queue_client *queue, struct rl_client *rl, void (*listen)(void *arg), void *arg);
 void serve_gate_free(struct serve_gate *g);
 /* serve_gate_open - the rule holds now; else *WHY (may be NULL) says what is
  * missing ("policy replica not loaded", "no queue shard answering",

@@ -116,9 +116,12 @@ static int httpd_listen_one(struct httpd *hd, const char *spec)
 	return 0;
 }
 
-/* httpd_listen - every [httpd] listen address (fatal when one cannot be bound) */
-static void httpd_listen(struct httpd *hd)
+/* httpd_listen - the serve gate opened for the first time: every [httpd]
+ * listen address (fatal when one cannot be bound) */
+static void httpd_listen(void *arg)
 {
+	struct httpd *hd = arg;
+
 	for (size_t i = 0; i < hd->conf.listen.n; i++)
 		if (httpd_listen_one(hd, hd->conf.listen.v[i]) < 0)
 			fatalx("cannot open the HTTPS listeners");
@@ -153,35 +156,6 @@ static void httpd_server(struct httpd *hd, struct proc *p)
 bool httpd_serving(const struct httpd *hd)
 {
 	return serve_gate_open(hd->gate, NULL);
-}
-
-/* httpd_on_gate - the first opening opens the listeners and reports READY;
- * later changes are only logged (requests ask httpd_serving) */
-static void httpd_on_gate(void *arg, bool open, const char *why)
-{
-	struct httpd *hd = arg;
-
-	if (!open) {
-		log_warnx("https: not serving: %s", why);
-		return;
-	}
-	if (hd->proc->stopping)
-		return;
-	if (hd->listening) {
-		log_info("https: serving again");
-		return;
-	}
-	httpd_listen(hd);
-	hd->listening = true;
-	proc_ready(hd->proc);
-}
-
-/* httpd_status - /health/ready: the gate */
-static void httpd_status(void *arg, struct health_status *st)
-{
-	struct httpd *hd = arg;
-
-	st->ready = serve_gate_open(hd->gate, &st->reason);
 }
 
 /* httpd_setup - config and process-local state */
@@ -273,8 +247,7 @@ int httpd_run(struct proc *p)
 	httpd_setup(&hd, p);
 	httpd_peers(&hd, p, &ep);
 	httpd_server(&hd, p);
-	hd.gate = serve_gate_new(hd.policy, hd.queue, hd.rl, httpd_on_gate, &hd);
-	proc_set_status(p, httpd_status, &hd);
+	hd.gate = serve_gate_new(p, hd.policy, hd.queue, hd.rl, httpd_listen, &hd);
 	rc = proc_run(p);
 	httpd_cleanup(&hd, &ep);
 	return rc;

@@ -58,7 +58,6 @@ struct httpd {
 	struct queue_client *queue;
 	struct rpc_client *control;
 	struct serve_gate *gate;	/* may it serve? (serve_gate.h) */
-	bool listening;			/* listeners open, READY reported */
 	SSL_CTX *ssl;
 	struct evhttp *http;
 	struct http_call_list calls;

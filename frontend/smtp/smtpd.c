@@ -6,8 +6,8 @@
  * answering). While the gate is closed again later (replica or every queue
  * shard lost) new connections and commits get "421 4.3.2 Service not
  * available, try again later" (smtp_session.c); /health/ready on the
- * [health] listener says 503 with the reason. On SIGTERM: stop accepting, say 421 to every session at a prompt
- * (or in DATA), let sessions whose message is being committed finish, exit
+ * [health] listener says 503 with the reason. On SIGTERM: stop accepting,
+ * say 421 to every session at a prompt (or in DATA), let sessions whose message is being committed finish, exit
  * when the last session is gone (or after the grace period).
  *
  * Config [smtpd] (defaults):
@@ -206,36 +206,12 @@ smtpd_serving(const struct smtpd *sd)
 	return sd->gate == NULL || serve_gate_open(sd->gate, NULL);
 }
 
-/* smtpd_on_gate - the first opening opens the listeners and reports READY;
- * later changes are only logged (sessions ask smtpd_serving) */
+/* smtpd_listen - the serve gate opened for the first time */
 static void
-smtpd_on_gate(void *arg, bool open, const char *why)
+smtpd_listen(void *arg)
 {
-	struct smtpd *sd = arg;
-
-	if (!open) {
-		log_warnx("smtp: not serving: %s", why);
-		return;
-	}
-	if (sd->stopping)
-		return;
-	if (sd->ready) {
-		log_info("smtp: serving again");
-		return;
-	}
-	if (smtp_listener_open(sd) < 0)
+	if (smtp_listener_open(arg) < 0)
 		fatalx("cannot open the SMTP listeners");
-	sd->ready = true;
-	proc_ready(sd->proc);
-}
-
-/* smtpd_status - /health/ready: the gate, and the listeners open */
-static void
-smtpd_status(void *arg, struct health_status *st)
-{
-	struct smtpd *sd = arg;
-
-	st->ready = serve_gate_open(sd->gate, &st->reason) && sd->ready;
 }
 
 /* smtpd_run - ph-smtpd's entry: sockets, peers, handlers, loop */
@@ -250,8 +226,7 @@ smtpd_run(struct proc *p)
 	memset(&ep, 0, sizeof(ep));
 	smtpd_setup(&sd, p);
 	smtpd_peers(&sd, p, &ep);
-	sd.gate = serve_gate_new(sd.policy, sd.queue, sd.rl, smtpd_on_gate, &sd);
-	proc_set_status(p, smtpd_status, &sd);
+	sd.gate = serve_gate_new(p, sd.policy, sd.queue, sd.rl, smtpd_listen, &sd);
 	proc_health(p);
 	proc_on_stop(p, smtpd_on_stop, &sd);
 	rc = proc_run(p);

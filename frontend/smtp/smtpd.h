@@ -71,7 +71,6 @@ struct smtpd {
 	size_t nsessions;
 	struct strmap *per_ip;		/* client ip -> live sessions (uintptr_t) */
 	bool stopping;
-	bool ready;			/* listeners open, READY reported */
 };
 
 /* smtpd_config_rows - the [smtpd] row table filling CONF */
