@@ -217,9 +217,10 @@ routes = {routes}
 [health]
 listen = {health}
 
-""".format(health="127.0.0.1:%d" % self.health_base if health else "off", data=self.data, control=control_ep, control_pub=control_pub_ep, rl=rl_eps, queue=queue_eps, relays=relays,
+""".format(data=self.data, control=control_ep, control_pub=control_pub_ep, rl=rl_eps, queue=queue_eps, relays=relays,
            smtpd=smtpd, smtp=self.smtp_port, routes=routes, https=self.https_port,
-           submission=self.submission_port, tls=self.tls_port)
+           submission=self.submission_port, tls=self.tls_port,
+           health="127.0.0.1:%d" % self.health_base if health else "off")
         self.config_text = merge_ini(text, config)
         with open(self.config_path, "w") as f:
             f.write(self.config_text)
