@@ -180,3 +180,13 @@ char *http_query(const struct http_call *c, const char *name)
 	evhttp_clear_headers(&kv);
 	return out;
 }
+
+/* http_reply_unavailable - 503 ServiceUnavailable (code and message as an
+ * OCI service sends them) with retry-after: a peer the request needs (the
+ * ratelimiter, every queue shard) cannot answer now, and the client should
+ * come back (OCI SDKs retry a 503) */
+void http_reply_unavailable(struct http_call *c)
+{
+	http_set_header(c, "retry-after", HTTP_RETRY_AFTER_S);
+	http_reply_error(c, 503, "ServiceUnavailable", "Service Unavailable");
+}

@@ -66,4 +66,9 @@ char *http_query(const struct http_call *c, const char *name);
 /* http_set_header - add a response header */
 void http_set_header(struct http_call *c, const char *name, const char *value);
 
+/* http_reply_unavailable - 503 ServiceUnavailable with "retry-after:
+ * HTTP_RETRY_AFTER_S" (a peer is unavailable: retry later), frees C */
+void http_reply_unavailable(struct http_call *c);
+#define HTTP_RETRY_AFTER_S "5"
+
 #endif
