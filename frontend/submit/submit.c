@@ -46,6 +46,7 @@ struct submit {
 	void *arg;
 	struct submit_header hdr;
 	char message_id[SUBMIT_HEADER_VALUE_MAX];	/* bare */
+	char message_id_field[SUBMIT_HEADER_VALUE_MAX + 2];	/* as in the header */
 	char header_from[ADDR_MAX + 1];		/* first mailbox of From */
 	char compartment[SUBMIT_ID_MAX];	/* the approved sender's */
 	char refused[ADDR_MAX + 1];		/* NOT_AUTHORIZED's address */
@@ -268,7 +269,7 @@ submit_enqueue(struct submit *sub, const char *selector)
 	r->helo = (char *)q->helo;
 	r->received_ms = q->received_ms;
 	r->source = (char *)submit_channel_name(q->channel);
-	r->message_id = sub->message_id;
+	r->message_id = sub->message_id_field;
 	r->header_from = sub->header_from;
 	r->subject = (char *)submit_header_get(&sub->hdr, HF_SUBJECT);
 	if (selector != NULL)
@@ -430,11 +431,15 @@ submit_message_id(struct submit *sub)
 	char line[SUBMIT_HEADER_VALUE_MAX + 32];
 	int n;
 
-	if (sub->message_id[0] != '\0')
+	if (sub->message_id[0] != '\0') {
+		snprintf(sub->message_id_field, sizeof(sub->message_id_field), "%s",
+		    submit_header_get(&sub->hdr, HF_MESSAGE_ID));
 		return 0;
+	}
 	snprintf(sub->message_id, sizeof(sub->message_id), "%s@%s", sub->req.id,
 	    sub->svc->hostname);
-	n = snprintf(line, sizeof(line), "Message-ID: <%s>\r\n", sub->message_id);
+	snprintf(sub->message_id_field, sizeof(sub->message_id_field), "<%s>", sub->message_id);
+	n = snprintf(line, sizeof(line), "Message-ID: %s\r\n", sub->message_id_field);
 	return submit_buf_insert(sub->req.msg, sub->req.msg_start, line, (size_t)n);
 }
 

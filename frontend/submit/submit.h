@@ -24,7 +24,10 @@
  *      signing on a worker thread (submit_dkim); SIGN_FAILED;
  *   7. the enqueue with fail-over over the queue shards (queue_client):
  *      ACCEPTED with the shard's queue id, or STORAGE_FAILED when no shard
- *      stored the message;
+ *      stored the message; ph-queue writes the header log from the request
+ *      (message_id: the Message-ID field as in the message, header_from: the
+ *      first mailbox of From, subject: the Subject field, source: the
+ *      channel), so a message leaves the same record on every channel;
  *   8. the accepted-log records (submit_log), one per recipient, the same
  *      on every channel;
  *   9. DONE, once.

@@ -332,7 +332,7 @@ test_accepted(void **state)
 	assert_string_equal(fake.rl_key0, "tenant:" TENANT ":minute");
 	assert_int_equal(fake.rl_limit0, 77);
 	assert_string_equal(fake.source, "smtp");
-	assert_string_equal(fake.message_id, "m1@x.example");
+	assert_string_equal(fake.message_id, "<m1@x.example>");	/* the field, for the header log */
 	assert_string_equal(fake.header_from, "s@x.example");
 	assert_string_equal(fake.subject, "test");
 	assert_string_equal(fake.compartment, "c1");
@@ -455,7 +455,7 @@ test_message_id_added(void **state)
 	run(f, &r);
 	assert_int_equal(got.res.outcome, SUBMIT_ACCEPTED);
 	assert_string_equal(got.message_id, ID "@mx.test");
-	assert_string_equal(fake.message_id, ID "@mx.test");
+	assert_string_equal(fake.message_id, "<" ID "@mx.test>");
 	assert_true(strncmp(fake.body, "Received: from [192.0.2.1]\r\n", 28) == 0);
 	/* the Received: line, then the Message-ID, then the client's first field */
 	assert_non_null(strstr(fake.body, "\r\nMessage-ID: <" ID "@mx.test>\r\n"
