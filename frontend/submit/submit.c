@@ -84,8 +84,6 @@ static const struct {
 	[SUBMIT_NOMEM] = { "out-of-memory", "451 Server error", "Server error" },
 };
 
-static void submit_limits(struct submit *sub);
-
 /* submit_channel_name - the EnqueueRequest's source */
 const char *
 submit_channel_name(enum submit_channel c)
