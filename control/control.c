@@ -3,11 +3,13 @@
  *
  * Setup in order: [control] config, the master key (created 0600 on first
  * start), the RocksDB store (directories 0700), the bootstrap tenant on an
- * empty store, the ROUTER at endpoints.control and the PUB at
- * endpoints.control_pub, READY, the loop.
+ * empty store, the root compartment of every tenant stored without one (a
+ * data dir from before root compartments), the ROUTER at endpoints.control
+ * and the PUB at endpoints.control_pub, READY, the loop.
  *
- * DIAGNOSTICS: a bad config, an unreadable key, a store that cannot be opened
- * or does not verify, or sockets that cannot be bound are fatal.
+ * DIAGNOSTICS: a bad config, an unreadable key, a store that cannot be opened,
+ * does not verify or cannot be written at start, or sockets that cannot be
+ * bound are fatal; root compartments made at start are logged at info.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -77,18 +79,32 @@ static void control_sockets(struct control *c)
 	strvec_clear(&ep.queue);
 }
 
+/* control_store_upgrade - bootstrap an empty store; give every tenant its
+ * root compartment */
+static void control_store_upgrade(struct control *c)
+{
+	struct control_err e;
+	size_t added;
+
+	if (control_bootstrap(c->store, &e) == -1)
+		fatalx("bootstrap: %s", e.msg);
+	if (control_roots_ensure(c->store, &added, &e) == -1)
+		fatalx("root compartments: %s", e.msg);
+	if (added > 0)
+		log_info("control: made the root compartment of %zu tenant(s) stored before "
+		    "root compartments", added);
+}
+
 /* control_run - set up in order, run the loop, close the store */
 int control_run(struct proc *p)
 {
 	static struct control c;
-	struct control_err e;
 	int rc;
 
 	c.proc = p;
 	control_config(&c);
 	control_open_store(&c);
-	if (control_bootstrap(c.store, &e) == -1)
-		fatalx("bootstrap: %s", e.msg);
+	control_store_upgrade(&c);
 	control_sockets(&c);
 	control_dkim_start(&c);
 	proc_ready(p);

@@ -61,10 +61,17 @@ int control_check_api_key(struct control_store *s, Ph__ApiKey *k, struct control
  * colon-separated lowercase hex MD5 of its DER SubjectPublicKeyInfo (48 bytes
  * with NUL). 0 or -1 (not a public key) */
 int control_apikey_fingerprint(const char *pem, char out[48]);
-/* control_default_compartment - the tenant's "default" compartment, else its
- * first one; NULL when it has none */
+/* control_default_compartment - where a sender, email domain or user given
+ * no compartment goes: the tenant's compartment named "default" (data dirs
+ * from before root compartments), else its root compartment (whose id is
+ * the tenancy OCID); NULL when it has neither */
 const Ph__Compartment *control_default_compartment(struct control_store *s,
     const char *tenant_id);
+/* control_check_compartment - *COMPARTMENT_ID (a protobuf-c string; "" is
+ * set to the default above) is a compartment of TENANT_ID. 0, or -1 with E
+ * (control_check.c) */
+int control_check_compartment(struct control_store *s, const char *tenant_id,
+    char **compartment_id, struct control_err *e);
 
 /* operations (control_ops.c): each writes one synced batch. 0 or -1 with E. */
 int control_op_put(struct control_store *s, const Ph__PolicyObject *in,
@@ -75,9 +82,13 @@ int control_op_delete(struct control_store *s, const char *kind, const char *id,
 int control_op_credential(struct control_store *s, const char *user_id,
     char *password, size_t pwlen, const Ph__PolicyObject **stored,
     struct control_err *e);
-/* control_bootstrap - the "default" tenant, compartment and user when the
- * store has no tenant at all */
+/* control_bootstrap - the "default" tenant (with its root compartment) and
+ * user when the store has no tenant at all */
 int control_bootstrap(struct control_store *s, struct control_err *e);
+/* control_roots_ensure - the root compartment of every tenant stored
+ * without one (data dirs from before root compartments), in one synced
+ * write; *ADDED says how many were made. 0 or -1 with E. */
+int control_roots_ensure(struct control_store *s, size_t *added, struct control_err *e);
 
 /* control_err_set - fill E (printf-style message) and return -1 */
 int control_err_set(struct control_err *e, Ph__ErrorCode code, const char *fmt, ...)

@@ -68,31 +68,50 @@ static const Ph__Compartment *compartment_of(struct control_store *s,
 
 struct default_ctx {
 	const char *tenant_id;
-	const Ph__Compartment *first, *named;
+	const Ph__Compartment *named;
 };
 
-/* default_visit - remember the tenant's first and "default" compartments */
+/* default_visit - remember the tenant's compartment named "default" */
 static void default_visit(void *arg, const Ph__PolicyObject *o)
 {
 	struct default_ctx *d = arg;
 	const Ph__Compartment *c = o->compartment;
 
-	if (strcmp(c->tenant_id, d->tenant_id) != 0)
-		return;
-	if (strcmp(c->name, "default") == 0)
+	if (strcmp(c->tenant_id, d->tenant_id) == 0 && strcmp(c->name, "default") == 0)
 		d->named = c;
-	if (d->first == NULL || strcmp(c->id, d->first->id) < 0)
-		d->first = c;
 }
 
-/* control_default_compartment - "default" by name, else the lowest id */
+/* control_default_compartment - the tenant's compartment named "default"
+ * (data dirs from before root compartments keep their bootstrap one: their
+ * senders and users are there), else its root compartment */
 const Ph__Compartment *control_default_compartment(struct control_store *s,
     const char *tenant_id)
 {
-	struct default_ctx d = { tenant_id, NULL, NULL };
+	struct default_ctx d = { tenant_id, NULL };
 
 	control_store_each(s, PH__POLICY_OBJECT__OBJ_COMPARTMENT, default_visit, &d);
-	return d.named != NULL ? d.named : d.first;
+	return d.named != NULL ? d.named : compartment_of(s, tenant_id, tenant_id);
+}
+
+/* control_check_compartment - the given compartment of the tenant, or its
+ * default one */
+int control_check_compartment(struct control_store *s, const char *tenant_id,
+    char **compartment_id, struct control_err *e)
+{
+	const Ph__Compartment *c;
+
+	if ((*compartment_id)[0] == '\0') {
+		c = control_default_compartment(s, tenant_id);
+		if (c == NULL)
+			return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND,
+			    "the tenant has no compartment");
+		if (control_str_set(compartment_id, c->id) == -1)
+			return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
+	}
+	if (compartment_of(s, *compartment_id, tenant_id) == NULL)
+		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND,
+		    "no such compartment in this tenant");
+	return 0;
 }
 
 /* address_norm - lowercase ADDR in place; an address or "@domain". 0 or -1 */
@@ -119,7 +138,8 @@ static int check_tenant(struct control_store *s, Ph__Tenant *t, struct control_e
 	return 0;
 }
 
-/* check_compartment - a name in an existing tenant */
+/* check_compartment - a name in an existing tenant; a root compartment
+ * (id = a tenancy OCID) is made only with its tenant (control_ops.c) */
 static int check_compartment(struct control_store *s, Ph__Compartment *c,
     struct control_err *e)
 {
@@ -128,11 +148,16 @@ static int check_compartment(struct control_store *s, Ph__Compartment *c,
 	if (!text_ok(c->name, NAME_MAX_LEN))
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
 		    "compartment needs a name");
+	if (tenant_exists(s, c->id))
+		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
+		    "a root compartment is made with its tenant");
 	return 0;
 }
 
 /* user_default_compartment - a user given no compartment gets the tenant's
- * default one (a user without compartments could send from nowhere) */
+ * default one, the root compartment in a tenant of today: as a user of an
+ * OCI tenancy with the default policy (a user without compartments could
+ * send from nowhere) */
 static int user_default_compartment(struct control_store *s, Ph__User *u)
 {
 	const Ph__Compartment *c = control_default_compartment(s, u->tenant_id);
@@ -198,21 +223,10 @@ static int check_credential(struct control_store *s, Ph__Credential *k,
  * (the tenant's default compartment when none is given) */
 static int check_sender(struct control_store *s, Ph__Sender *a, struct control_err *e)
 {
-	const Ph__Compartment *c;
-
 	if (!tenant_exists(s, a->tenant_id))
 		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND, "no such tenant");
-	if (a->compartment_id[0] == '\0') {
-		c = control_default_compartment(s, a->tenant_id);
-		if (c == NULL)
-			return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND,
-			    "the tenant has no compartment");
-		if (control_str_set(&a->compartment_id, c->id) == -1)
-			return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
-	}
-	if (compartment_of(s, a->compartment_id, a->tenant_id) == NULL)
-		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND,
-		    "no such compartment in this tenant");
+	if (control_check_compartment(s, a->tenant_id, &a->compartment_id, e) == -1)
+		return -1;
 	if (address_norm(a->address, 1) == -1)
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
 		    "invalid sender address");

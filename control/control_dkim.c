@@ -99,27 +99,6 @@ static int domain_keep(struct control_store *s, Ph__EmailDomain *d,
 	return 0;
 }
 
-/* domain_compartment - the tenant's default compartment when none is given */
-static int domain_compartment(struct control_store *s, Ph__EmailDomain *d,
-    struct control_err *e)
-{
-	const Ph__Compartment *c;
-	const Ph__PolicyObject *o;
-
-	if (d->compartment_id[0] == '\0') {
-		c = control_default_compartment(s, d->tenant_id);
-		if (c == NULL)
-			return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND,
-			    "the tenant has no compartment");
-		return control_str_set(&d->compartment_id, c->id);
-	}
-	o = control_store_get(s, PH__POLICY_OBJECT__OBJ_COMPARTMENT, d->compartment_id);
-	if (o == NULL || strcmp(o->compartment->tenant_id, d->tenant_id) != 0)
-		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND,
-		    "no such compartment in this tenant");
-	return 0;
-}
-
 /* control_dkim_check_domain - tenant, name, compartment, lifecycle */
 int control_dkim_check_domain(struct control_store *s, Ph__EmailDomain *d,
     struct control_err *e)
@@ -135,9 +114,10 @@ int control_dkim_check_domain(struct control_store *s, Ph__EmailDomain *d,
 	if (public_domain(d->name))
 		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
 		    "a public mailbox domain cannot be an email domain");
-	if (domain_compartment(s, d, e) == -1 ||
-	    control_str_set(&d->lifecycle_state, DKIM_STATE_ACTIVE) == -1)
+	if (control_check_compartment(s, d->tenant_id, &d->compartment_id, e) == -1)
 		return -1;
+	if (control_str_set(&d->lifecycle_state, DKIM_STATE_ACTIVE) == -1)
+		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
 	old = d->id[0] != '\0' ?
 	    control_store_get(s, PH__POLICY_OBJECT__OBJ_EMAIL_DOMAIN, d->id) : NULL;
 	if (old != NULL)

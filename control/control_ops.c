@@ -1,9 +1,16 @@
 /*
  * control_ops - the changes ph-control makes: put (create or replace),
  * delete (a tenant takes everything of its own with it, a user its
- * credentials, an email domain its DKIM keys; a compartment still in use is refused), credential creation
- * (generated username and password, only salt + scrypt hash stored) and the
- * first-start bootstrap. Each is one synced batch in the store.
+ * credentials, an email domain its DKIM keys; a compartment still in use is
+ * refused, a root compartment goes only with its tenant), credential
+ * creation (generated username and password, only salt + scrypt hash
+ * stored), the first-start bootstrap and the root compartments of tenants
+ * stored before there were any. Each is one synced batch in the store.
+ *
+ * Root compartments: as in OCI, a tenancy is its own root compartment. A new
+ * tenant is written together with a compartment whose id is the tenancy OCID
+ * (named after the tenant), so senders, users and requests can use the
+ * tenancy OCID as a compartment at once.
  *
  * DIAGNOSTICS: refusals and storage failures return -1 with a control_err;
  * nothing is logged here.
@@ -19,7 +26,6 @@
 #include "crypto.h"
 
 #define BOOT_TENANT_ID "ocid1.tenancy.oc1..default"
-#define BOOT_COMPARTMENT_ID "ocid1.compartment.oc1..default"
 #define BOOT_USER_ID "ocid1.user.oc1..default"
 #define SALT_LEN 16
 #define CREDENTIALS_PER_USER 2	/* as the service: a user holds at most 2 */
@@ -36,7 +42,46 @@ static int commit(struct control_batch *b, struct control_err *e)
 	return -1;
 }
 
-/* put_owned - check OBJ (owned), write it; *STORED points into the store */
+/* root_compartment_new - the root compartment of tenant T, named after it,
+ * or "<name> (root)" when a compartment of the tenant has that name already
+ * (a data dir from before: the bootstrap's "default"), or as its id */
+static Ph__PolicyObject *root_compartment_new(struct control_store *s, const Ph__Tenant *t)
+{
+	Ph__Compartment c = PH__COMPARTMENT__INIT;
+	Ph__PolicyObject o = PH__POLICY_OBJECT__INIT;
+	char alt[300], uniq[CONTROL_UNIQ_MAX];
+	const char *names[] = { t->name, alt, t->id };
+
+	snprintf(alt, sizeof(alt), "%s (root)", t->name);
+	c.id = t->id;
+	c.tenant_id = t->id;
+	o.obj_case = PH__POLICY_OBJECT__OBJ_COMPARTMENT;
+	o.compartment = &c;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		c.name = (char *)names[i];
+		control_obj_uniq(&o, uniq);
+		if (control_store_uniq_owner(s, uniq) == NULL)
+			break;
+	}
+	return control_obj_copy(&o);
+}
+
+/* root_add - queue T's root compartment in B unless it exists: 1 queued,
+ * 0 exists, -1 out of memory */
+static int root_add(struct control_store *s, struct control_batch *b, const Ph__Tenant *t)
+{
+	Ph__PolicyObject *root;
+
+	if (control_store_get(s, PH__POLICY_OBJECT__OBJ_COMPARTMENT, t->id) != NULL)
+		return 0;
+	if ((root = root_compartment_new(s, t)) == NULL)
+		return -1;
+	control_batch_put(b, root);
+	return 1;
+}
+
+/* put_owned - check OBJ (owned), write it (a tenant with its root
+ * compartment); *STORED points into the store */
 static int put_owned(struct control_store *s, Ph__PolicyObject *obj,
     const Ph__PolicyObject **stored, struct control_err *e)
 {
@@ -50,7 +95,9 @@ static int put_owned(struct control_store *s, Ph__PolicyObject *obj,
 	}
 	snprintf(id, sizeof(id), "%s", control_obj_id(obj));
 	b = control_batch_new(s);
-	if (b == NULL) {
+	if (b == NULL || (kind == PH__POLICY_OBJECT__OBJ_TENANT &&
+	    root_add(s, b, obj->tenant) == -1)) {
+		control_batch_free(b);
 		control_obj_free(obj);
 		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
 	}
@@ -122,6 +169,10 @@ int control_op_delete(struct control_store *s, const char *kind_name, const char
 	if (control_store_get(s, kind, id) == NULL)
 		return control_err_set(e, PH__ERROR_CODE__ERR_NOT_FOUND, "no such %s",
 		    control_kind_name(kind));
+	if (kind == PH__POLICY_OBJECT__OBJ_COMPARTMENT &&
+	    control_store_get(s, PH__POLICY_OBJECT__OBJ_TENANT, id) != NULL)
+		return control_err_set(e, PH__ERROR_CODE__ERR_BAD_REQUEST,
+		    "a root compartment goes only with its tenant");
 	c.b = control_batch_new(s);
 	if (c.b == NULL)
 		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
@@ -224,28 +275,58 @@ static int boot_put(struct control_store *s, Ph__PolicyObject__ObjCase c, void *
 	return control_op_put(s, &o, NULL, e);
 }
 
-/* control_bootstrap - tenant, compartment and user "default" on an empty store */
+/* control_bootstrap - tenant "default" (and its root compartment) and user
+ * "default" (who gets the root compartment) on an empty store */
 int control_bootstrap(struct control_store *s, struct control_err *e)
 {
 	Ph__Tenant t = PH__TENANT__INIT;
-	Ph__Compartment c = PH__COMPARTMENT__INIT;
 	Ph__User u = PH__USER__INIT;
-	char *cids[] = { BOOT_COMPARTMENT_ID };
 
 	if (control_store_count(s, PH__POLICY_OBJECT__OBJ_TENANT) > 0)
 		return 0;
 	t.id = BOOT_TENANT_ID;
 	t.name = "default";
-	c.id = BOOT_COMPARTMENT_ID;
-	c.tenant_id = BOOT_TENANT_ID;
-	c.name = "default";
 	u.id = BOOT_USER_ID;
 	u.tenant_id = BOOT_TENANT_ID;
 	u.name = "default";
-	u.n_compartment_ids = 1;
-	u.compartment_ids = cids;
-	if (boot_put(s, PH__POLICY_OBJECT__OBJ_TENANT, &t, e) == -1 ||
-	    boot_put(s, PH__POLICY_OBJECT__OBJ_COMPARTMENT, &c, e) == -1)
+	if (boot_put(s, PH__POLICY_OBJECT__OBJ_TENANT, &t, e) == -1)
 		return -1;
 	return boot_put(s, PH__POLICY_OBJECT__OBJ_USER, &u, e);
+}
+
+struct roots {
+	struct control_store *s;
+	struct control_batch *b;
+	size_t added;
+	int failed;
+};
+
+/* roots_visit - queue the root compartment of a tenant that has none */
+static void roots_visit(void *arg, const Ph__PolicyObject *o)
+{
+	struct roots *r = arg;
+	int rc = root_add(r->s, r->b, o->tenant);
+
+	if (rc == -1)
+		r->failed = 1;
+	else
+		r->added += (size_t)rc;
+}
+
+/* control_roots_ensure - one batch with every missing root compartment */
+int control_roots_ensure(struct control_store *s, size_t *added, struct control_err *e)
+{
+	struct roots r = { s, control_batch_new(s), 0, 0 };
+
+	*added = 0;
+	if (r.b == NULL)
+		return control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL, "out of memory");
+	control_store_each(s, PH__POLICY_OBJECT__OBJ_TENANT, roots_visit, &r);
+	if (r.failed || r.added == 0) {
+		control_batch_free(r.b);
+		return r.failed ? control_err_set(e, PH__ERROR_CODE__ERR_INTERNAL,
+		    "out of memory") : 0;
+	}
+	*added = r.added;
+	return commit(r.b, e);
 }

@@ -10,44 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "addr.h"
 #include "relay_route.h"
-
-/* relay_hostport_parse - split a next hop into host and port */
-int relay_hostport_parse(const char *s, char *host, size_t hostlen,
-    unsigned *port, unsigned default_port)
-{
-	const char *end, *colon;
-	size_t n;
-	char *ep;
-	long p;
-
-	if (*s == '[') {
-		if (!(end = strchr(s, ']')))
-			return -1;
-		n = (size_t)(end - s - 1);
-		s++;
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && !colon)
-			return -1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			colon = NULL;	/* bare IPv6 literal without a port */
-		n = colon ? (size_t)(colon - s) : strlen(s);
-	}
-	if (n == 0 || n >= hostlen)
-		return -1;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	*port = default_port;
-	if (!colon)
-		return 0;
-	p = strtol(colon + 1, &ep, 10);
-	if (ep == colon + 1 || *ep != '\0' || p < 1 || p > 65535)
-		return -1;
-	*port = (unsigned)p;
-	return 0;
-}
 
 /* route_trim - copy S[0..n) without surrounding blanks, lowercased */
 static char *route_trim(const char *s, size_t n)
@@ -82,7 +46,7 @@ static int route_parse_one(struct relay_route *r, const char *entry,
 		return -1;
 	if (!(hop = route_trim(eq + 1, strlen(eq + 1))))
 		return -1;
-	rc = relay_hostport_parse(hop, r->host, sizeof(r->host), &r->port,
+	rc = hostport_parse(hop, r->host, sizeof(r->host), &r->port,
 	    default_port);
 	free(hop);
 	if (rc < 0 || r->pattern[0] == '\0')

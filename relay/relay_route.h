@@ -34,9 +34,4 @@ int relay_route_match(const char *pattern, const char *domain);
 /* relay_routes_lookup - best route for DOMAIN or NULL */
 const struct relay_route *relay_routes_lookup(const struct relay_routes *rt,
     const char *domain);
-/* relay_hostport_parse - "host", "host:port", "[v6]:port", "[v6]" into
- * HOST/PORT (DEFAULT_PORT when none); -1 when malformed */
-int relay_hostport_parse(const char *s, char *host, size_t hostlen,
-    unsigned *port, unsigned default_port);
-
 #endif

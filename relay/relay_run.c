@@ -263,7 +263,7 @@ static void run_tls_setup(struct relay *r)
 	if (!(r->tls_ctx = tls_client_ctx(NULL)))
 		log_warnx("relay: no TLS client context, STARTTLS disabled");
 	if (relay_tls_policies_need_verify(r->tls_policies) &&
-	    !(r->tls_verify_ctx = relay_tls_verify_ctx(r->cfg.tls_ca_file)))
+	    !(r->tls_verify_ctx = tls_verify_ctx(r->cfg.tls_ca_file)))
 		fatalx("relay: [relay] tls_ca_file %s cannot be loaded",
 		    r->cfg.tls_ca_file);
 }

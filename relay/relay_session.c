@@ -32,10 +32,11 @@
 #include <event2/event.h>
 #include "log.h"
 #include "relay_dest.h"
-#include "relay_reply.h"
 #include "relay_session.h"
 #include "relay_tls.h"
 #include "relay_tx.h"
+#include "smtpc.h"
+#include "tls.h"
 
 #define SESSION_LINE_MAX 65536	/* longest reply line we wait for */
 #define SESSION_QUIT_MS 5000
@@ -55,7 +56,7 @@ struct relay_session {
 	struct bufferevent *bev;
 	struct event *timer;
 	enum session_state state;
-	struct relay_reply reply;
+	struct smtpc_reply reply;
 	unsigned caps;
 	bool established;
 	bool retired;			/* its address left the DNS answer */
@@ -415,7 +416,7 @@ static void session_pipeline_next(struct relay_session *s)
 {
 	struct relay_task *t;
 
-	if (!(s->caps & RELAY_CAP_PIPELINING) || s->retired || s->next.task)
+	if (!(s->caps & SMTPC_CAP_PIPELINING) || s->retired || s->next.task)
 		return;
 	while ((t = relay_dest_next(s->dest)) != NULL) {
 		session_stamp(s, t);
@@ -473,7 +474,7 @@ static void session_after_ehlo(struct relay_session *s)
 		session_up(s);
 		return;
 	}
-	if ((s->caps & RELAY_CAP_STARTTLS) && session_tls_ctx(s) && !s->tls_off) {
+	if ((s->caps & SMTPC_CAP_STARTTLS) && session_tls_ctx(s) && !s->tls_off) {
 		session_send(s, "STARTTLS");
 		session_enter(s, SESSION_STARTTLS);
 		return;
@@ -492,7 +493,7 @@ static void session_tls_begin(struct relay_session *s)
 {
 	struct bufferevent *tb;
 
-	tb = relay_tls_start(s->relay->base, s->bev, session_tls_ctx(s),
+	tb = tls_client_start(s->relay->base, s->bev, session_tls_ctx(s),
 	    session_addr(s)->host, relay_dest_tls(s->dest) == RELAY_TLS_VERIFY);
 	if (!tb) {
 		session_failed(s, "cannot start TLS");
@@ -530,11 +531,11 @@ static void session_refused(struct relay_session *s, const char *text)
 }
 
 /* session_on_reply - one complete reply, dispatched by state */
-static void session_on_reply(struct relay_session *s, const struct relay_reply *r)
+static void session_on_reply(struct relay_session *s, const struct smtpc_reply *r)
 {
 	char text[600];
 
-	relay_reply_summary(r, text, sizeof(text));
+	smtpc_reply_summary(r, text, sizeof(text));
 	switch (s->state) {
 	case SESSION_GREETING:
 		if (r->code / 100 != 2) {
@@ -546,7 +547,7 @@ static void session_on_reply(struct relay_session *s, const struct relay_reply *
 		break;
 	case SESSION_EHLO:
 		if (r->code / 100 == 2) {
-			s->caps = relay_ehlo_caps(r);
+			s->caps = smtpc_ehlo_caps(r);
 			session_after_ehlo(s);
 		} else if (r->code / 100 == 5) {
 			session_send(s, "HELO %s", s->relay->cfg.hostname);
@@ -598,7 +599,7 @@ static void session_on_read(struct bufferevent *bev, void *arg)
 {
 	struct relay_session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct relay_reply r;
+	struct smtpc_reply r;
 	size_t n;
 	char *line;
 	int rc;
@@ -609,7 +610,7 @@ static void session_on_read(struct bufferevent *bev, void *arg)
 				session_fail_state(s, "reply line too long");
 			break;
 		}
-		rc = relay_reply_feed(&s->reply, line, n);
+		rc = smtpc_reply_feed(&s->reply, line, n);
 		free(line);
 		if (rc < 0) {
 			session_fail_state(s, "malformed reply");
@@ -617,7 +618,7 @@ static void session_on_read(struct bufferevent *bev, void *arg)
 		}
 		if (rc == 1) {
 			r = s->reply;
-			relay_reply_reset(&s->reply);
+			smtpc_reply_reset(&s->reply);
 			session_on_reply(s, &r);
 		}
 	}
@@ -633,7 +634,7 @@ static void session_on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->state == SESSION_TLS) {
 			s->tls_active = true;
-			relay_tls_info(bev, s->tls_version, sizeof(s->tls_version),
+			tls_session_info(bev, s->tls_version, sizeof(s->tls_version),
 			    s->tls_cipher, sizeof(s->tls_cipher));
 			session_send(s, "EHLO %s", s->relay->cfg.hostname);
 			session_enter(s, SESSION_EHLO);
@@ -648,7 +649,7 @@ static void session_on_event(struct bufferevent *bev, short what, void *arg)
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		session_failed(s, buf);
 	} else if (s->state == SESSION_TLS) {
-		relay_tls_error(bev, err, sizeof(err));
+		tls_handshake_error(bev, err, sizeof(err));
 		snprintf(buf, sizeof(buf), "TLS handshake with %s[%s] failed: %s",
 		    a->host, a->ip, err);
 		session_failed(s, buf);
@@ -672,7 +673,7 @@ struct relay_session *relay_session_new(struct relay *r, struct relay_dest *d,
 	s->relay = r;
 	s->dest = d;
 	s->addrs = relay_addrs_ref(as);
-	relay_reply_reset(&s->reply);
+	smtpc_reply_reset(&s->reply);
 	session_connect(s);
 	return s;
 }

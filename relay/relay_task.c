@@ -22,7 +22,7 @@
 #include "msg.h"
 #include "rpc.h"
 #include "relay.h"
-#include "relay_reply.h"
+#include "smtpc.h"
 
 /* relay_task_new - wrap a received DeliveryTask */
 struct relay_task *relay_task_new(struct relay *r, struct relay_shard *shard,

@@ -38,19 +38,4 @@ enum relay_tls_level relay_tls_policy(const struct relay_tls_policies *p,
 /* relay_tls_policies_need_verify - some entry says verify */
 bool relay_tls_policies_need_verify(const struct relay_tls_policies *p);
 
-/* relay_tls_verify_ctx - a client context that verifies peers against
- * CA_FILE ("" = the system's store); NULL when it cannot be loaded */
-SSL_CTX *relay_tls_verify_ctx(const char *ca_file);
-/* relay_tls_start - wrap UNDER (taken) in a TLS client filter for SNI name
- * HOST (checked against the certificate when VERIFY_HOST); NULL on failure
- * (UNDER is then still the caller's) */
-struct bufferevent *relay_tls_start(struct event_base *base,
-    struct bufferevent *under, SSL_CTX *ctx, const char *host, bool verify_host);
-/* relay_tls_info - protocol version and cipher of an established TLS bev */
-void relay_tls_info(struct bufferevent *bev, char *version, size_t vlen,
-    char *cipher, size_t clen);
-/* relay_tls_error - why the handshake of BEV failed, as text (the
- * certificate check's verdict when that was the reason) */
-void relay_tls_error(struct bufferevent *bev, char *out, size_t len);
-
 #endif

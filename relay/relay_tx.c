@@ -71,8 +71,8 @@ enum relay_tx_step relay_tx_start(struct relay_tx *tx, struct relay_task *t,
 		return RELAY_TX_EMPTY;
 	}
 	relay_tx_cmd(out, "MAIL FROM:<%s>%s", t->t->mail_from,
-	    (caps & RELAY_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
-	if (caps & RELAY_CAP_PIPELINING) {
+	    (caps & SMTPC_CAP_8BITMIME) ? " BODY=8BITMIME" : "");
+	if (caps & SMTPC_CAP_PIPELINING) {
 		for (k = 0; k < tx->nlist; k++)
 			tx_send_rcpt(tx, k, out);
 		relay_tx_cmd(out, "DATA");
@@ -87,7 +87,7 @@ static void tx_set_accepted(struct relay_tx *tx, int code, const char *text)
 
 	for (k = 0; k < tx->nlist; k++)
 		if (tx->task->rcpts[tx->list[k]].accepted)
-			relay_task_set(tx->task, tx->list[k], relay_reply_outcome(code),
+			relay_task_set(tx->task, tx->list[k], smtpc_reply_outcome(code),
 			    text);
 }
 
@@ -123,14 +123,14 @@ void relay_tx_finish(struct relay_tx *tx, struct relay_dest *dest)
 }
 
 /* relay_tx_on_mail - the MAIL FROM reply */
-enum relay_tx_step relay_tx_on_mail(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_mail(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text, struct evbuffer *out)
 {
 	if (r->code / 100 != 2) {
 		tx->mail_failed = true;
-		relay_task_set_rest(tx->task, relay_reply_outcome(r->code), text);
+		relay_task_set_rest(tx->task, smtpc_reply_outcome(r->code), text);
 	}
-	if (tx->caps & RELAY_CAP_PIPELINING && r->code != 421)
+	if (tx->caps & SMTPC_CAP_PIPELINING && r->code != 421)
 		return RELAY_TX_RCPT;
 	if (tx->mail_failed)
 		return tx_end(tx, false, r->code);
@@ -139,7 +139,7 @@ enum relay_tx_step relay_tx_on_mail(struct relay_tx *tx, const struct relay_repl
 }
 
 /* relay_tx_on_rcpt - one RCPT TO reply, in order */
-enum relay_tx_step relay_tx_on_rcpt(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_rcpt(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text, struct evbuffer *out)
 {
 	size_t i = tx->list[tx->rcpt_idx++];
@@ -148,18 +148,18 @@ enum relay_tx_step relay_tx_on_rcpt(struct relay_tx *tx, const struct relay_repl
 		tx->task->rcpts[i].accepted = true;
 		tx->naccepted++;
 	} else if (!tx->mail_failed) {
-		relay_task_set(tx->task, i, relay_reply_outcome(r->code), text);
+		relay_task_set(tx->task, i, smtpc_reply_outcome(r->code), text);
 	}
 	if (r->code == 421) {
 		relay_task_set_rest(tx->task, PH__OUTCOME__OUTCOME_DEFERRED, text);
 		return tx_end(tx, false, 421);
 	}
 	if (tx->rcpt_idx < tx->nlist) {
-		if (!(tx->caps & RELAY_CAP_PIPELINING))
+		if (!(tx->caps & SMTPC_CAP_PIPELINING))
 			tx_send_rcpt(tx, tx->rcpt_idx, out);
 		return RELAY_TX_RCPT;
 	}
-	if (tx->caps & RELAY_CAP_PIPELINING)
+	if (tx->caps & SMTPC_CAP_PIPELINING)
 		return RELAY_TX_DATA;	/* DATA went out with the group */
 	if (tx->mail_failed || tx->naccepted == 0)
 		return tx_end(tx, false, r->code);
@@ -176,7 +176,7 @@ static void body_free(const void *data, size_t len, void *arg)
 }
 
 /* relay_tx_on_data - the DATA reply: 354 sends the body */
-enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text, struct evbuffer *out)
 {
 	const ProtobufCBinaryData *b = &tx->task->t->body;
@@ -192,14 +192,14 @@ enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct relay_repl
 		tx->empty_dot = true;
 		return RELAY_TX_DOT;
 	}
-	if (!(stuffed = relay_dot_stuff(b->data, b->len, &len)))
+	if (!(stuffed = smtpc_dot_stuff(b->data, b->len, &len)))
 		return RELAY_TX_NOMEM;
 	evbuffer_add_reference(out, stuffed, len, body_free, NULL);
 	return RELAY_TX_DOT;
 }
 
 /* relay_tx_on_dot - the final reply decides for every accepted recipient */
-enum relay_tx_step relay_tx_on_dot(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_dot(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text)
 {
 	if (tx->empty_dot)

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "relay.h"
-#include "relay_reply.h"
+#include "smtpc.h"
 
 struct evbuffer;
 struct relay_dest;
@@ -22,7 +22,7 @@ struct relay_dest;
 /* relay_tx - the transaction in progress on a session (task NULL: none) */
 struct relay_tx {
 	struct relay_task *task;
-	unsigned caps;			/* the server's RELAY_CAP_* */
+	unsigned caps;			/* the server's SMTPC_CAP_* */
 	size_t *list;			/* task recipients sent in RCPT */
 	size_t nlist;
 	size_t rcpt_idx;		/* next RCPT reply expected */
@@ -55,13 +55,13 @@ enum relay_tx_step relay_tx_start(struct relay_tx *tx, struct relay_task *t,
     unsigned caps, struct evbuffer *out);
 /* relay_tx_on_mail / _rcpt / _data / _dot - the reply R (TEXT: its summary)
  * to MAIL FROM, one RCPT TO, DATA and the dot */
-enum relay_tx_step relay_tx_on_mail(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_mail(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text, struct evbuffer *out);
-enum relay_tx_step relay_tx_on_rcpt(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_rcpt(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text, struct evbuffer *out);
-enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_data(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text, struct evbuffer *out);
-enum relay_tx_step relay_tx_on_dot(struct relay_tx *tx, const struct relay_reply *r,
+enum relay_tx_step relay_tx_on_dot(struct relay_tx *tx, const struct smtpc_reply *r,
     const char *text);
 /* relay_tx_finish - after RELAY_TX_END_*: tell DEST whether the server
  * answered, report the task; TX is free for the next one */

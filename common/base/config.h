@@ -66,6 +66,12 @@ const char *config_path(const struct ph_config *cfg);
 
 const char *config_default_text(void);
 
+/* the [smtpd] listeners' defaults: ph-smtpd opens them, ph-httpd derives
+ * GET /configuration's smtpSubmitEndpoint from them */
+#define CONFIG_SMTPD_LISTEN "127.0.0.1:2525"
+#define CONFIG_SMTPD_SUBMISSION_LISTEN "127.0.0.1:2587"
+#define CONFIG_SMTPD_TLS_LISTEN "127.0.0.1:2465"
+
 /*
  * endpoints - where every service listens, from [endpoints]; shared by all
  * processes so that they agree. Defaults (embedded config):

@@ -15,6 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 
 #include "config.h"
 #include "fsdir.h"
@@ -212,4 +214,69 @@ tls_cipher_name(const SSL *ssl)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(ssl);
 	return c ? SSL_CIPHER_standard_name(c) : "";
+}
+
+/* tls_verify_ctx - a verifying client context */
+SSL_CTX *tls_verify_ctx(const char *ca_file)
+{
+	SSL_CTX *ctx;
+
+	if (ca_file && ca_file[0])
+		return tls_client_ctx(ca_file);
+	if (!(ctx = tls_client_ctx(NULL)))
+		return NULL;
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	return ctx;
+}
+
+/* tls_client_start - begin the client handshake over UNDER */
+struct bufferevent *tls_client_start(struct event_base *base,
+    struct bufferevent *under, SSL_CTX *ctx, const char *host, bool verify_host)
+{
+	struct bufferevent *bev;
+	SSL *ssl = SSL_new(ctx);
+
+	if (!ssl)
+		return NULL;
+	if (host && host[0] && strchr(host, '.') && !strchr(host, ':'))
+		SSL_set_tlsext_host_name(ssl, host);
+	if (verify_host && SSL_set1_host(ssl, host) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bev = bufferevent_openssl_filter_new(base, under, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+	if (!bev)
+		SSL_free(ssl);
+	return bev;
+}
+
+/* tls_session_info - "TLSv1.3", "TLS_AES_256_GCM_SHA384" */
+void tls_session_info(struct bufferevent *bev, char *version, size_t vlen,
+    char *cipher, size_t clen)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	snprintf(version, vlen, "%s", ssl ? tls_version_name(ssl) : "");
+	snprintf(cipher, clen, "%s", ssl ? tls_cipher_name(ssl) : "");
+}
+
+/* tls_handshake_error - describe why the handshake failed */
+void tls_handshake_error(struct bufferevent *bev, char *out, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	unsigned long e = bufferevent_get_openssl_error(bev);
+	long vr = ssl ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	if (vr != X509_V_OK)
+		snprintf(out, len, "Server certificate not verified: %s",
+		    X509_verify_cert_error_string(vr));
+	else if (e)
+		ERR_error_string_n(e, out, len);
+	else
+		snprintf(out, len, "TLS handshake failed");
 }

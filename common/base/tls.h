@@ -13,6 +13,8 @@
 #ifndef PH_TLS_H
 #define PH_TLS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <openssl/ssl.h>
 
 struct ph_config;
@@ -36,5 +38,24 @@ SSL_CTX *tls_client_ctx(const char *ca_file);
 /* tls_describe - "TLSv1.3 TLS_AES_256_GCM_SHA384" of an established SSL */
 const char *tls_version_name(const SSL *ssl);
 const char *tls_cipher_name(const SSL *ssl);
+
+/* ---- the client side of an SMTP connection (ph-relay, ph-load) ---- */
+struct bufferevent;
+struct event_base;
+
+/* tls_verify_ctx - a client context that verifies peers against
+ * CA_FILE ("" = the system's store); NULL when it cannot be loaded */
+SSL_CTX *tls_verify_ctx(const char *ca_file);
+/* tls_client_start - wrap UNDER (taken) in a TLS client filter for SNI name
+ * HOST (checked against the certificate when VERIFY_HOST); NULL on failure
+ * (UNDER is then still the caller's) */
+struct bufferevent *tls_client_start(struct event_base *base,
+    struct bufferevent *under, SSL_CTX *ctx, const char *host, bool verify_host);
+/* tls_session_info - protocol version and cipher of an established TLS bev */
+void tls_session_info(struct bufferevent *bev, char *version, size_t vlen,
+    char *cipher, size_t clen);
+/* tls_handshake_error - why the handshake of BEV failed, as text (the
+ * certificate check's verdict when that was the reason) */
+void tls_handshake_error(struct bufferevent *bev, char *out, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -340,4 +341,41 @@ addr_list_parse(const char *value, size_t len,
 	if (p == NULL || sc.in_angle || addr_scan_emit(&sc) < 0)
 		return -1;
 	return sc.count;
+}
+
+/* hostport_parse - split a next hop into host and port */
+int hostport_parse(const char *s, char *host, size_t hostlen,
+    unsigned *port, unsigned default_port)
+{
+	const char *end, *colon;
+	size_t n;
+	char *ep;
+	long p;
+
+	if (*s == '[') {
+		if (!(end = strchr(s, ']')))
+			return -1;
+		n = (size_t)(end - s - 1);
+		s++;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && !colon)
+			return -1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			colon = NULL;	/* bare IPv6 literal without a port */
+		n = colon ? (size_t)(colon - s) : strlen(s);
+	}
+	if (n == 0 || n >= hostlen)
+		return -1;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	*port = default_port;
+	if (!colon)
+		return 0;
+	p = strtol(colon + 1, &ep, 10);
+	if (ep == colon + 1 || *ep != '\0' || p < 1 || p > 65535)
+		return -1;
+	*port = (unsigned)p;
+	return 0;
 }

@@ -30,4 +30,9 @@ void addr_lower(char *s);
 int addr_list_parse(const char *value, size_t len,
     void (*fn)(void *arg, const char *mailbox), void *arg);
 
+/* hostport_parse - "host", "host:port", "[v6]:port", "[v6]" into
+ * HOST/PORT (DEFAULT_PORT when none); -1 when malformed */
+int hostport_parse(const char *s, char *host, size_t hostlen,
+    unsigned *port, unsigned default_port);
+
 #endif

@@ -4,6 +4,9 @@
  * opc-request-id: a caller's value is echoed when it is printable ASCII of at
  * most 98 bytes; otherwise (or when absent) a 32-hex id is minted.
  *
+ * 412: code and message as OCI's common API errors list them (Content/API/
+ * References/apierrors.htm: 412 NoEtagMatch).
+ *
  * DIAGNOSTICS: every reply is logged at debug; a failed reply allocation is a
  * warning (the client then sees the connection close).
  */
@@ -18,6 +21,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "clock.h"
 #include "http_call.h"
@@ -156,6 +160,42 @@ void http_reply_error(struct http_call *c, int status, const char *code,
 void http_reply_internal(struct http_call *c)
 {
 	http_reply_error(c, 500, "InternalServerError", "Internal Server Error");
+}
+
+/* http_etag - hex of the first 16 bytes of SHA-256(sorted compact JSON) */
+void http_etag(const json_t *body, char out[HTTP_ETAG_LEN])
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+
+	out[0] = '\0';
+	if (text != NULL && EVP_Digest(text, strlen(text), md, NULL, EVP_sha256(), NULL) == 1)
+		for (int i = 0; i < (HTTP_ETAG_LEN - 1) / 2; i++)
+			snprintf(out + 2 * i, 3, "%02x", md[i]);
+	free(text);
+}
+
+/* http_reply_resource - the resource with its etag */
+void http_reply_resource(struct http_call *c, int status, json_t *body)
+{
+	char etag[HTTP_ETAG_LEN];
+
+	http_etag(body, etag);
+	if (etag[0] != '\0')
+		http_set_header(c, "etag", etag);
+	http_reply_json(c, status, body);
+}
+
+/* http_if_match - the precondition of an update or delete */
+int http_if_match(struct http_call *c, const char *etag)
+{
+	const char *want = http_header(c, "if-match");
+
+	if (want == NULL || strcmp(want, "*") == 0 || strcmp(want, etag) == 0)
+		return 0;
+	http_reply_error(c, 412, "NoEtagMatch",
+	    "The ETag specified in the request does not match the ETag for the resource.");
+	return -1;
 }
 
 /* http_header - a request header */

@@ -4,6 +4,11 @@
  * principal, the body, the operation's own state, and the OCI-style replies
  * ({"code","message"} JSON for errors). Replying frees the call; a call whose
  * client went away is still answered (evhttp then drops the reply).
+ *
+ * Entity tags (OCI's optimistic concurrency): a resource's etag is derived
+ * from what a client sees of it, so it changes exactly when that changes and
+ * every ph-httpd instance computes the same one; a request's if-match must
+ * name it (or be "*"), else 412 NoEtagMatch.
  */
 #ifndef HTTP_CALL_H
 #define HTTP_CALL_H
@@ -18,6 +23,7 @@ struct http_control_res;
 struct json_t;
 
 #define HTTP_ID_MAX 200
+#define HTTP_ETAG_LEN 33	/* 32 hex digits and NUL */
 
 /* http_principal - who signed the request (OCI keyId parts) */
 struct http_principal {
@@ -59,6 +65,14 @@ void http_reply_error(struct http_call *c, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* http_reply_internal - 500 InternalServerError, frees C */
 void http_reply_internal(struct http_call *c);
+/* http_etag - the etag of a resource shown as BODY: the first 128 bits of
+ * the SHA-256 of its JSON with sorted keys, in hex ("" if it cannot be made) */
+void http_etag(const struct json_t *body, char out[HTTP_ETAG_LEN]);
+/* http_reply_resource - http_reply_json with BODY's etag header */
+void http_reply_resource(struct http_call *c, int status, struct json_t *body);
+/* http_if_match - 0 when the request's if-match is absent, "*" or ETAG;
+ * else 412 NoEtagMatch is sent (C freed) and -1 returned */
+int http_if_match(struct http_call *c, const char *etag);
 /* http_header - request header NAME (case-insensitive) or NULL */
 const char *http_header(const struct http_call *c, const char *name);
 /* http_query - query parameter NAME of the request URI, or NULL (malloc'd) */

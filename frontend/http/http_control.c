@@ -128,7 +128,36 @@ void http_control_page(struct http_call *c, json_t *items, int wrap,
 	http_reply_json(c, 200, wrap ? json_pack("{s:o}", "items", page) : page);
 }
 
-/* http_control_find - by id */
+/* control_etag - the etag of O as the call's resource shows it */
+static void control_etag(const struct http_call *c, const Ph__PolicyObject *o,
+    char etag[HTTP_ETAG_LEN])
+{
+	json_t *j = c->res->json(o, 0);
+
+	http_etag(j, etag);
+	json_decref(j);
+}
+
+/* http_control_if_match - the request's if-match against O */
+int http_control_if_match(struct http_call *c, const Ph__PolicyObject *o)
+{
+	char etag[HTTP_ETAG_LEN];
+
+	control_etag(c, o, etag);
+	return http_if_match(c, etag);
+}
+
+/* http_control_set_etag - the etag header of O */
+void http_control_set_etag(struct http_call *c, const Ph__PolicyObject *o)
+{
+	char etag[HTTP_ETAG_LEN];
+
+	control_etag(c, o, etag);
+	if (etag[0] != '\0')
+		http_set_header(c, "etag", etag);
+}
+
+/* http_control_find - by id, then the request's if-match */
 const Ph__PolicyObject *http_control_find(struct http_call *c, Ph__PolicyObject **objs,
     size_t n)
 {
@@ -139,7 +168,7 @@ const Ph__PolicyObject *http_control_find(struct http_call *c, Ph__PolicyObject 
 		const char *id = f ? *(char *const *)((const char *)m + f->offset) : "";
 
 		if (strcmp(id, c->id) == 0)
-			return objs[i];
+			return http_control_if_match(c, objs[i]) == 0 ? objs[i] : NULL;
 	}
 	http_not_found(c);
 	return NULL;
@@ -279,7 +308,7 @@ static void res_on_one(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 	const Ph__PolicyObject *o = http_control_find(c, objs, n);
 
 	if (o != NULL)
-		http_reply_json(c, 200, c->res->json(o, 0));
+		http_reply_resource(c, 200, c->res->json(o, 0));
 }
 
 /* res_on_deleted - 204 */
@@ -320,7 +349,7 @@ void http_control_res_delete(struct http_call *c, const struct http_control_res 
 static void res_on_created(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 {
 	(void)n;
-	http_reply_json(c, 200, c->res->json(objs[0], 0));
+	http_reply_resource(c, 200, c->res->json(objs[0], 0));
 }
 
 /* control_create - PolicyPut O of R, then reply with the stored object */

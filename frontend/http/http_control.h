@@ -7,7 +7,8 @@
  * NotAuthorizedOrNotFound as if they did not exist. Lists paginate with
  * limit (1..1000, default 100) and page (an opaque offset, returned in
  * opc-next-page while more items remain) and sort with sortBy/sortOrder
- * (http_page.h).
+ * (http_page.h). Single resources carry an etag (http_call.h); a GET, update
+ * or delete of one honours if-match (412 NoEtagMatch).
  */
 #ifndef HTTP_CONTROL_H
 #define HTTP_CONTROL_H
@@ -38,6 +39,16 @@ void http_control_dkim_get(struct http_call *c);
 void http_control_dkim_update(struct http_call *c);
 void http_control_dkim_delete(struct http_call *c);
 void http_control_configuration(struct http_call *c);
+
+struct ph_config;
+/* http_smtp_endpoint - GET /configuration's smtpSubmitEndpoint: CONFIGURED
+ * ([httpd] smtp_submit_endpoint) when set, else "host:port" of the first
+ * address of the first SMTP listener of CFG's [smtpd] that authenticated
+ * clients use (submission_listen, else tls_listen, else listen; their
+ * defaults when absent; a wildcard host becomes [smtpd] hostname, else
+ * HOSTNAME); "" when every one is empty */
+void http_smtp_endpoint(const struct ph_config *cfg, const char *configured,
+    const char *hostname, char *out, size_t cap);
 
 /* shared by http_control.c and http_control_dom.c */
 
@@ -85,9 +96,15 @@ struct json_t *http_control_body(struct http_call *c);
 const char *http_control_body_str(struct http_call *c, struct json_t *b, const char *name);
 /* http_user_may_use - the caller's user may use compartment CID */
 int http_user_may_use(struct http_call *c, const char *cid);
-/* http_control_find - the object with id C->id among OBJS, NULL (404 sent) */
+/* http_control_find - the object with id C->id among OBJS whose etag the
+ * request's if-match names (when it has one); NULL when replied (404, 412) */
 const Ph__PolicyObject *http_control_find(struct http_call *c, Ph__PolicyObject **objs,
     size_t n);
+/* http_control_if_match - http_if_match with the etag of O as the call's
+ * resource shows it: 0, or -1 when replied (412) */
+int http_control_if_match(struct http_call *c, const Ph__PolicyObject *o);
+/* http_control_set_etag - the etag header of O as the call's resource shows it */
+void http_control_set_etag(struct http_call *c, const Ph__PolicyObject *o);
 /* http_time - RFC 3339 UTC "2025-01-02T03:04:05.678Z" of MS */
 struct json_t *http_time(uint64_t ms);
 /* http_missing_param - 400 MissingParameter for query parameter NAME */

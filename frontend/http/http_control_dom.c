@@ -10,11 +10,21 @@
  * is a work request (http_workreq.h), begun once the caller's object (or,
  * for a new key, its email domain) was found in the caller's tenancy, and
  * SUCCEEDED when ph-control confirmed the change; the reply then is 202 with
- * opc-work-request-id (and the resource as body for a create). A work
- * request's compartment is the email domain's. A DKIM key created without a
- * name gets the selector "ph-<yyyymmdd>-<6 hex>". An email domain created in
- * the tenancy's root compartment (compartmentId = the tenancy OCID) is
- * stored in the tenant's default compartment.
+ * opc-work-request-id. A create's 202 has the resource as body (with its
+ * etag) and its full URI in Location and Content-Location; an update's has
+ * the etag of the resource as it now is. The body shows the resource as the
+ * service shows an accepted create: an email domain CREATING (a DKIM key is
+ * CREATING as stored, until its DNS check). An email domain needs nothing
+ * beyond being stored, so ph-control stores it ACTIVE: by the time the 202
+ * arrives its work request has SUCCEEDED and a GET shows it ACTIVE.
+ *
+ * A work request's compartment is the email domain's. A DKIM key created
+ * without a name gets the selector "ph-<yyyymmdd>-<6 hex>". Every user of a
+ * tenancy may create email domains in its root compartment (compartmentId =
+ * the tenancy OCID); another compartment must be one the user may use.
+ *
+ * GET /configuration: smtpSubmitEndpoint is [httpd] smtp_submit_endpoint,
+ * else derived from the [smtpd] listeners (http_smtp_endpoint).
  *
  * DIAGNOSTICS: none beyond the replies.
  */
@@ -30,6 +40,7 @@
 #include "http_page.h"
 #include "http_workreq.h"
 #include "httpd.h"
+#include "proc.h"
 
 #define DOMAINS_PATH "/20170907/emailDomains"
 #define DKIMS_PATH "/20170907/dkims"
@@ -180,11 +191,15 @@ static void dom_on_domain(struct http_call *c, Ph__PolicyObject **objs, size_t n
 {
 	struct dom_op *op = c->op;
 
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(objs[i]->email_domain->id, op->domain_id) == 0) {
-			op->then(c, objs[i]->email_domain);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(objs[i]->email_domain->id, op->domain_id) != 0)
+			continue;
+		/* the domain is the call's target: update or delete */
+		if (strcmp(op->domain_id, c->id) == 0 && http_control_if_match(c, objs[i]) == -1)
 			return;
-		}
+		op->then(c, objs[i]->email_domain);
+		return;
+	}
 	http_not_found(c);
 }
 
@@ -215,7 +230,7 @@ static int dom_wr_begin(struct http_call *c, const char *operation, const char *
 }
 
 /* dom_wr_done - ph-control confirmed: the work request SUCCEEDED; 202 with
- * BODY (consumed, NULL for none) */
+ * BODY (consumed, NULL for none) and its etag */
 static void dom_wr_done(struct http_call *c, json_t *body)
 {
 	const char *id = json_string_value(json_object_get(body, "id"));
@@ -223,14 +238,36 @@ static void dom_wr_done(struct http_call *c, json_t *body)
 	http_wr_finish(c->hd->wrs, c->work_request, id, NULL, clock_now_ms());
 	http_set_header(c, "opc-work-request-id", c->work_request);
 	c->work_request[0] = '\0';
-	http_reply_json(c, 202, body);
+	http_reply_resource(c, 202, body);
 }
 
-/* dom_on_created - the stored object as the body */
+/* dom_set_location - Location and Content-Location: the full URI of the
+ * new resource ID, on the host the client reached */
+static void dom_set_location(struct http_call *c, const char *id)
+{
+	const char *host = http_header(c, "host");
+	const char *path = c->res == &dkims ? DKIMS_PATH : DOMAINS_PATH;
+	char uri[1024];
+
+	if (host != NULL)
+		snprintf(uri, sizeof(uri), "https://%s%s/%s", host, path, id);
+	else
+		snprintf(uri, sizeof(uri), "%s%s/%s", c->hd->conf.http_submit_endpoint, path, id);
+	http_set_header(c, "location", uri);
+	http_set_header(c, "content-location", uri);
+}
+
+/* dom_on_created - the stored object, as accepted, as the body */
 static void dom_on_created(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 {
+	json_t *body = c->res->json(objs[0], 0);
+	const char *id = json_string_value(json_object_get(body, "id"));
+
 	(void)n;
-	dom_wr_done(c, c->res->json(objs[0], 0));
+	if (body != NULL && c->res == &domains)
+		json_object_set_new(body, "lifecycleState", json_string("CREATING"));
+	dom_set_location(c, id != NULL ? id : "");
+	dom_wr_done(c, body);
 }
 
 /* dom_on_changed - an update or delete: no body */
@@ -239,11 +276,12 @@ static void dom_on_changed(struct http_call *c)
 	dom_wr_done(c, NULL);
 }
 
-/* dom_on_updated - http_control_put's callback for updates */
+/* dom_on_updated - http_control_put's callback for updates: the etag of the
+ * resource as it now is */
 static void dom_on_updated(struct http_call *c, Ph__PolicyObject **objs, size_t n)
 {
-	(void)objs;
 	(void)n;
+	http_control_set_etag(c, objs[0]);
 	dom_on_changed(c);
 }
 
@@ -291,7 +329,7 @@ void http_control_domain_create(struct http_call *c)
 		return;
 	}
 	d.tenant_id = c->who.tenant_id;
-	d.compartment_id = strcmp(comp, c->who.tenant_id) == 0 ? "" : (char *)comp;
+	d.compartment_id = (char *)comp;
 	d.name = (char *)name;
 	d.description = dom_body_opt(op, "description");
 	dom_put(c, &d, "CREATE_EMAIL_DOMAIN", "CREATED", comp, dom_on_created);
@@ -425,12 +463,63 @@ void http_control_dkim_delete(struct http_call *c)
 	dkim_with_key(c, 0, dkim_delete);
 }
 
+/* listen_endpoint - listen entry SPEC ("host:port", "[v6]:port") as an
+ * endpoint, a wildcard host ("", "*", "0.0.0.0", "[::]") replaced by
+ * HOSTNAME; 0, or -1 when SPEC has no port */
+static int listen_endpoint(const char *spec, const char *hostname, char *out, size_t cap)
+{
+	static const char *const wildcards[] = { "", "*", "0.0.0.0", "[::]", NULL };
+	const char *colon = strrchr(spec, ':');
+	size_t hl = colon != NULL ? (size_t)(colon - spec) : 0;
+
+	if (colon == NULL || colon[1] == '\0')
+		return -1;
+	for (size_t i = 0; wildcards[i] != NULL; i++)
+		if (strlen(wildcards[i]) == hl && strncmp(spec, wildcards[i], hl) == 0) {
+			snprintf(out, cap, "%s%s", hostname, colon);
+			return 0;
+		}
+	snprintf(out, cap, "%s", spec);
+	return 0;
+}
+
+/* http_smtp_endpoint - the configured value, else the first listener of
+ * [smtpd] submission_listen, tls_listen, listen (defaults included) */
+void http_smtp_endpoint(const struct ph_config *cfg, const char *configured,
+    const char *hostname, char *out, size_t cap)
+{
+	static const char *const keys[] = { "submission_listen", "tls_listen", "listen" };
+	static const char *const defaults[] = { CONFIG_SMTPD_SUBMISSION_LISTEN,
+	    CONFIG_SMTPD_TLS_LISTEN, CONFIG_SMTPD_LISTEN };
+	char *smtpd_host;
+	int found = -1;
+
+	out[0] = '\0';
+	if (configured != NULL && configured[0] != '\0') {
+		snprintf(out, cap, "%s", configured);
+		return;
+	}
+	smtpd_host = config_get(cfg, "smtpd", "hostname");
+	for (size_t i = 0; found == -1 && i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char *v = config_get(cfg, "smtpd", keys[i]);
+		struct strvec sv = { NULL, 0 };
+
+		strvec_split(&sv, v != NULL ? v : defaults[i]);
+		if (sv.n > 0)
+			found = listen_endpoint(sv.v[0], smtpd_host != NULL && smtpd_host[0] ?
+			    smtpd_host : hostname, out, cap);
+		strvec_clear(&sv);
+		free(v);
+	}
+	free(smtpd_host);
+}
+
 /* http_control_configuration - GET /configuration?compartmentId=<tenancy> */
 void http_control_configuration(struct http_call *c)
 {
 	const struct httpd_conf *conf = &c->hd->conf;
 	char *comp = http_query(c, "compartmentId");
-	char http_ep[512];
+	char http_ep[512], smtp_ep[512];
 
 	if (comp == NULL) {
 		http_missing_param(c, "compartmentId");
@@ -444,6 +533,8 @@ void http_control_configuration(struct http_call *c)
 	free(comp);
 	snprintf(http_ep, sizeof(http_ep), "%s", *conf->http_submit_endpoint ?
 	    conf->http_submit_endpoint : "https://localhost:8443");
+	http_smtp_endpoint(c->hd->proc->cfg, conf->smtp_submit_endpoint, c->hd->hostname,
+	    smtp_ep, sizeof(smtp_ep));
 	http_reply_json(c, 200, json_pack("{s:s, s:s, s:s}", "compartmentId", c->who.tenant_id,
-	    "httpSubmitEndpoint", http_ep, "smtpSubmitEndpoint", conf->smtp_submit_endpoint));
+	    "httpSubmitEndpoint", http_ep, "smtpSubmitEndpoint", smtp_ep));
 }

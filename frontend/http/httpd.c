@@ -14,7 +14,7 @@
  *   ratelimit_timeout = 2000ms          queue_timeout = 5000ms
  *   control_timeout = 5000ms
  *   http_submit_endpoint = (https://<first listen address>)
- *   smtp_submit_endpoint = (empty)
+ *   smtp_submit_endpoint = (the first [smtpd] submission listener, http_control.h)
  *   work_requests = 10000               work_request_ttl = 86400s
  *   worker_threads = 2                  (threads for DKIM signing)
  * The certificate and key come from [tls] (tls.h); whether the per-client

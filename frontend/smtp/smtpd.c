@@ -52,9 +52,10 @@ smtpd_config_rows(struct smtpd_conf *c)
 {
 	static struct config_row rows[24];
 	const struct config_row r[] = {
-		{ "listen", CFG_LIST, 0, -1, "127.0.0.1:2525", &c->listen },
-		{ "submission_listen", CFG_LIST, 0, -1, "127.0.0.1:2587", &c->submission_listen },
-		{ "tls_listen", CFG_LIST, 0, -1, "127.0.0.1:2465", &c->tls_listen },
+		{ "listen", CFG_LIST, 0, -1, CONFIG_SMTPD_LISTEN, &c->listen },
+		{ "submission_listen", CFG_LIST, 0, -1, CONFIG_SMTPD_SUBMISSION_LISTEN,
+		    &c->submission_listen },
+		{ "tls_listen", CFG_LIST, 0, -1, CONFIG_SMTPD_TLS_LISTEN, &c->tls_listen },
 		{ "auth_fail_limit", CFG_INT, 1, 1000000, "10", &c->auth_fail_limit },
 		{ "auth_fail_window", CFG_MS, 1000, 86400000, "300s", &c->auth_fail_window },
 		{ "worker_threads", CFG_INT, 1, 16, "2", &c->worker_threads },

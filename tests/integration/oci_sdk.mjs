@@ -7,7 +7,12 @@
 // It writes an OCI config file, creates an approved sender and a suppression,
 // submits one message with submitEmail and one with submitRawEmail, creates an
 // email domain and a DKIM key (waiting on their work requests with the SDK's
-// waiter), and prints one JSON line with what the service answered.
+// waiter), checks the details the SDK's response types declare (etags,
+// if-match honoured with 412 NoEtagMatch, Location on a 202, the domain
+// CREATING then ACTIVE, smtpSubmitEndpoint), and prints one JSON line with
+// what the service answered. Its last check, submitRawEmail's messageId
+// being bare (no leading space, no angle brackets), fails the script after
+// that line, so test_https.py checks everything else first.
 import { createRequire } from "module";
 import fs from "fs";
 import path from "path";
@@ -30,6 +35,16 @@ const dpc = new dp.EmailDPClient({ authenticationDetailsProvider: provider });
 dpc.endpoint = env.PH_ENDPOINT;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// refused - what the service answered to a call that must fail
+async function refused(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return { status: e.statusCode, code: e.serviceCode, message: e.message };
+  }
+  throw new Error("the call was not refused");
+}
 
 // retried404 - a new sender reaches ph-httpd's policy replica a moment later
 async function retried404(fn) {
@@ -56,8 +71,10 @@ const submit = await retried404(() => dpc.submitEmail({ submitEmailDetails: {
   subject: `sdk ${tid}`, bodyText: `hello from the OCI SDK ${tid}\n`,
   headerFields: { "X-Test-Id": tid } } }));
 // the SDK reads binary bodies from a stream (it refuses a Buffer)
+const rawId = `sdk-raw-${tid}@source.test`;
 const rawText = Buffer.from(`From: ${sender.sender.emailAddress}\r\nTo: sdk-ok@dest.test\r\n` +
-    `Subject: sdk raw ${tid}\r\nX-Test-Id: ${tid}\r\n\r\nraw from the OCI SDK\r\n`);
+    `Subject: sdk raw ${tid}\r\nMessage-ID: <${rawId}>\r\nX-Test-Id: ${tid}\r\n\r\n` +
+    `raw from the OCI SDK\r\n`);
 const raw = await retried404(() => dpc.submitRawEmail({
   contentType: dp.requests.SubmitRawEmailRequest.ContentType.MessageRfc822,
   compartmentId: env.PH_COMPARTMENT, sender: sender.sender.emailAddress,
@@ -76,8 +93,48 @@ const dkimWr = await waiters.forWorkRequest({ workRequestId: dkim.opcWorkRequest
 const dkims = await cp.listDkims({ emailDomainId: domain.emailDomain.id,
   sortBy: email.requests.ListDkimsRequest.SortBy.Name,
   sortOrder: email.models.SortOrder.Asc });
+
+// etags and if-match: a sender of its own is deleted with a wrong etag
+// (refused), then with the one its create answered
+const doomed = await cp.createSender({ createSenderDetails: {
+  compartmentId: env.PH_COMPARTMENT, emailAddress: `sdk-del-${tid.slice(0, 8)}@source.test` } });
+const wrongEtag = await refused(() => cp.deleteSender({ senderId: doomed.sender.id,
+  ifMatch: "0".repeat(32) }));
+await cp.deleteSender({ senderId: doomed.sender.id, ifMatch: doomed.etag });
+const deleted = await refused(() => cp.getSender({ senderId: doomed.sender.id }));
+// the domain as its create answered (CREATING, etag, Location), as a GET
+// shows it now, an update with the create's (stale) etag and with the
+// current one
+const gotDomain = await cp.getEmailDomain({ emailDomainId: domain.emailDomain.id });
+const staleUpdate = await refused(() => cp.updateEmailDomain({
+  emailDomainId: domain.emailDomain.id, ifMatch: domain.etag,
+  updateEmailDomainDetails: { description: "stale" } }));
+const update = await cp.updateEmailDomain({ emailDomainId: domain.emailDomain.id,
+  ifMatch: gotDomain.etag, updateEmailDomainDetails: { description: "updated by the SDK" } });
+const updateWr = await waiters.forWorkRequest({ workRequestId: update.opcWorkRequestId });
+const updated = await cp.getEmailDomain({ emailDomainId: domain.emailDomain.id });
+const gotDkim = await cp.getDkim({ dkimId: dkim.dkim.id });
+const conf = await cp.getEmailConfiguration({ compartmentId: env.PH_TENANCY });
 console.log(JSON.stringify({
   sender: got.sender, suppression: supp.suppression,
   submit: submit.emailSubmittedResponse, raw: raw.emailRawSubmittedResponse,
   requestId: submit.opcRequestId, domain: domain.emailDomain, domainWr: domainWr.workRequest,
-  dkim: dkim.dkim, dkimWr: dkimWr.workRequest, dkims: dkims.dkimCollection.items }));
+  dkim: dkim.dkim, dkimWr: dkimWr.workRequest, dkims: dkims.dkimCollection.items,
+  etags: { createSender: sender.etag, getSender: got.etag, createDkim: dkim.etag,
+    getDkim: gotDkim.etag, createDomain: domain.etag, getDomain: gotDomain.etag,
+    updatedDomain: updated.etag },
+  wrongEtag, deleted, staleUpdate, updateWr: updateWr.workRequest,
+  domainCreated: { location: domain.location, contentLocation: domain.contentLocation,
+    state: domain.emailDomain.lifecycleState },
+  domainNow: { state: gotDomain.emailDomain.lifecycleState,
+    description: updated.emailDomain.description },
+  configuration: conf.configuration, rawId }));
+
+// submitRawEmail's messageId as the model and submitEmail have it: the
+// message's own Message-ID, bare
+const mid = raw.emailRawSubmittedResponse.messageId;
+if (mid !== rawId) {
+  console.error(`submitRawEmail messageId ${JSON.stringify(mid)}, want ${JSON.stringify(rawId)} ` +
+      "(no leading space, no angle brackets)");
+  process.exit(1);
+}

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""Issue 4: ph-httpd, the OCI-compatible HTTPS API, on a real stack.
+"""Issues 4 and 9: ph-httpd, the OCI-compatible HTTPS API, on a real stack.
 
 Every documented reply of the seed's HTTPS table (status, code, message),
 OCI request signing (401 NotAuthenticated), hostile bodies, the control plane
-(senders, suppressions, configuration, pagination, tenancy isolation), raw
+(senders, suppressions, configuration, pagination, tenancy isolation, etags
+and if-match), a new tenant usable at once through its root compartment, raw
 MIME submission, and the real OCI TypeScript SDK (oci_sdk.mjs) end to end.
 """
 import atexit
@@ -15,7 +16,7 @@ import subprocess
 import time
 import uuid
 
-from phtest import (HttpsApi, Procs, SmtpSink, Stack, make_api_key, run_tests,
+from phtest import (BIN, HttpsApi, Procs, SmtpSink, Stack, make_api_key, run_tests,
                     wait_port, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,6 +24,8 @@ SUBMIT = "/20220926/actions/submitEmail"
 RAW = "/20220926/actions/submitRawEmail"
 AUTH_MSG = ("The required information to complete authentication was not provided "
             "or was incorrect.")
+NO_ETAG_MATCH = "The ETag specified in the request does not match the ETag for the resource."
+WRONG_ETAG = "0" * 32
 
 
 class Env:
@@ -314,6 +317,8 @@ def test_tenancy_isolation_and_configuration():
     cfg = expect(api.call("GET", "/20170907/configuration?compartmentId=" + t), 200)
     assert cfg["compartmentId"] == t
     assert cfg["httpSubmitEndpoint"] == "https://127.0.0.1:%d" % e.st.https_port
+    # no [httpd] smtp_submit_endpoint: the [smtpd] submission listener
+    assert cfg["smtpSubmitEndpoint"] == "127.0.0.1:%d" % e.st.submission_port, cfg
     expect(api.call("GET", "/20170907/emailDomains?compartmentId=" + t), 200)
 
 
@@ -361,8 +366,10 @@ def test_email_domain_and_dkim_keys():
                  {"name": dom.upper(), "compartmentId": e.comp, "description": "first"})
     d = r[1]
     assert (d["name"], d["compartmentId"], d["lifecycleState"], d["description"]) == (
-        dom, e.comp, "ACTIVE", "first"), d
+        dom, e.comp, "CREATING", "first"), d
     work_request(api, r, "CREATE_EMAIL_DOMAIN", "emailDomain", "CREATED", d["id"])
+    assert expect(api.call("GET", "/20170907/emailDomains/" + d["id"]), 200)[
+        "lifecycleState"] == "ACTIVE"
     r = api.call("POST", "/20170907/dkims",
                  {"emailDomainId": d["id"], "name": "sel1", "description": "k1"})
     k1 = r[1]
@@ -473,6 +480,117 @@ def test_senders_time_created_and_sort():
         expect(e.api.call("DELETE", "/20170907/senders/" + s["id"]), 204)
 
 
+# ---- issue 9: a new tenant at once, etags
+
+def phctl_refused(st, *args):
+    """phctl ARGS must fail with exit 1; its message on stderr"""
+    p = subprocess.run([os.path.join(BIN, "phctl"), "--config", st.config_path, *args],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, "phctl %s: exit %d, %s" % (args, p.returncode, p.stdout)
+    return p.stderr
+
+
+def test_new_tenant_usable_at_once():
+    """Issue 9: 'phctl tenant add' then 'phctl sender add' with no other step;
+    the tenancy OCID is the root compartment: phctl --compartment, a user's
+    default, POST /senders and submitEmail / submitRawEmail accept it."""
+    e = env()
+    t = e.st.phctl("tenant", "add", "t2")
+    s = e.st.phctl("sender", "add", "t2", "a@b.example")
+    assert (s["tenant_id"], s["compartment_id"]) == (t["id"], t["id"]), s
+    comps = e.st.phctl("compartment", "list", "t2")
+    assert [(c["id"], c["tenant_id"], c["name"]) for c in comps] == [
+        (t["id"], t["id"], "t2")], comps
+    s2 = e.st.phctl("sender", "add", "t2", "c@b.example", "--compartment", t["id"])
+    assert s2["compartment_id"] == t["id"], s2
+    assert "root compartment" in phctl_refused(e.st, "compartment", "del", t["id"])
+    u = e.st.phctl("user", "add", "t2", "u-t2")
+    assert u["compartment_ids"] == [t["id"]], u
+    kid, pem = make_api_key(e.st, u["id"])
+    api = HttpsApi(e.st, kid, pem)
+    tid = uuid.uuid4().hex
+    d = mail(sender={"senderAddress": {"email": "a@b.example"}, "compartmentId": t["id"]},
+             subject="t2 " + tid, headerFields={"X-Test-Id": tid})
+    wait_until(lambda: api.call("POST", SUBMIT, d)[0] == 200, 10, "t2's key and sender")
+    wait_until(lambda: any(tid.encode() in m for m in e.sink.messages()), 30, "t2's message")
+    raw = ("From: c@b.example\nTo: bob@dest.test\nSubject: t2 raw\nX-Test-Id: %s-raw\n\n"
+           "raw\n" % tid).encode()
+    expect(api.call("POST", RAW, raw, headers={
+        "content-type": "message/rfc822", "compartment-id": t["id"], "sender": "c@b.example",
+        "recipients": "bob@dest.test"}), 200)
+    wait_until(lambda: any(b"%s-raw" % tid.encode() in m for m in e.sink.messages()), 30,
+               "t2's raw message")
+    x = expect(api.call("POST", "/20170907/senders", {"compartmentId": t["id"],
+                                                      "emailAddress": "d@b.example"}), 200)
+    assert x["compartmentId"] == t["id"], x
+    listed = expect(api.call("GET", "/20170907/senders?compartmentId=" + t["id"]), 200)
+    assert sorted(i["emailAddress"] for i in listed) == [
+        "a@b.example", "c@b.example", "d@b.example"], listed
+    api.close()
+    e.st.phctl("tenant", "del", t["id"])
+
+
+def test_etag_and_if_match():
+    """Issue 9: single resources carry an etag (the same on create and GET,
+    another once the resource changed); update and delete honour if-match:
+    a wrong or stale etag is 412 NoEtagMatch and changes nothing, the
+    current one (or "*") goes through."""
+    e = env()
+    api = e.api
+    s = api.call("POST", "/20170907/senders", {"compartmentId": e.comp,
+                                               "emailAddress": "etag@source.test"})
+    etag = s[2].get("etag", "")
+    assert s[0] == 200 and len(etag) == 32, s
+    g = api.call("GET", "/20170907/senders/" + s[1]["id"])
+    assert g[2].get("etag") == etag, (g, etag)
+    path = "/20170907/senders/" + s[1]["id"]
+    expect(api.call("DELETE", path, headers={"if-match": WRONG_ETAG}), 412, "NoEtagMatch",
+           NO_ETAG_MATCH)
+    expect(api.call("GET", path, headers={"if-match": WRONG_ETAG}), 412, "NoEtagMatch",
+           NO_ETAG_MATCH)
+    expect(api.call("DELETE", path, headers={"if-match": etag}), 204)
+    expect(api.call("GET", path), 404)
+    x = api.call("POST", "/20170907/suppressions", {"compartmentId": e.tenant,
+                                                    "emailAddress": "etag@dest.test"})
+    assert x[0] == 200 and x[2]["etag"] == api.call(
+        "GET", "/20170907/suppressions/" + x[1]["id"])[2]["etag"], x
+    expect(api.call("DELETE", "/20170907/suppressions/" + x[1]["id"],
+                    headers={"if-match": "*"}), 204)
+    # an email domain: the 202 of its create shows it CREATING; once ACTIVE
+    # its etag is another, and an update makes a third
+    dom = "etag-%s.test" % uuid.uuid4().hex[:8]
+    r = api.call("POST", "/20170907/emailDomains", {"name": dom, "compartmentId": e.comp})
+    d = r[1]
+    base = "https://127.0.0.1:%d/20170907/emailDomains/" % e.st.https_port
+    assert (r[2]["location"], r[2]["content-location"]) == (base + d["id"], base + d["id"]), r
+    created = r[2]["etag"]
+    work_request(api, r, "CREATE_EMAIL_DOMAIN", "emailDomain", "CREATED", d["id"])
+    path = "/20170907/emailDomains/" + d["id"]
+    g = api.call("GET", path)
+    assert g[1]["lifecycleState"] == "ACTIVE" and g[2]["etag"] not in ("", created), g
+    expect(api.call("PUT", path, {"description": "no"}, headers={"if-match": created}), 412,
+           "NoEtagMatch", NO_ETAG_MATCH)
+    r = api.call("PUT", path, {"description": "yes"}, headers={"if-match": g[2]["etag"]})
+    work_request(api, r, "UPDATE_EMAIL_DOMAIN", "emailDomain", "UPDATED", d["id"])
+    g2 = api.call("GET", path)
+    assert g2[1]["description"] == "yes" and g2[2]["etag"] == r[2]["etag"], (g2, r)
+    # a DKIM key of it
+    r = api.call("POST", "/20170907/dkims", {"emailDomainId": d["id"], "name": "etag1"})
+    work_request(api, r, "CREATE_DKIM", "dkim", "CREATED", r[1]["id"])
+    assert r[2]["location"].endswith("/20170907/dkims/" + r[1]["id"]), r
+    kpath = "/20170907/dkims/" + r[1]["id"]
+    k = api.call("GET", kpath)
+    assert len(k[2]["etag"]) == 32, k
+    expect(api.call("DELETE", kpath, headers={"if-match": WRONG_ETAG}), 412, "NoEtagMatch",
+           NO_ETAG_MATCH)
+    expect(api.call("GET", kpath), 200)
+    expect(api.call("DELETE", path, headers={"if-match": g[2]["etag"]}), 412, "NoEtagMatch",
+           NO_ETAG_MATCH)
+    r = api.call("DELETE", path, headers={"if-match": g2[2]["etag"]})
+    work_request(api, r, "DELETE_EMAIL_DOMAIN", "emailDomain", "DELETED", d["id"])
+    expect(api.call("GET", kpath), 404)
+
+
 # ---- raw MIME
 
 def test_submit_raw_email():
@@ -571,8 +689,9 @@ def test_oci_typescript_sdk():
                 PH_TEST_ID=tid, PH_WORKDIR=e.st.root)
     p = subprocess.run(["node", os.path.join(HERE, "oci_sdk.mjs")], env=env_,
                        capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, "oci_sdk.mjs failed:\n" + p.stdout + p.stderr
-    out = json.loads(p.stdout.strip().splitlines()[-1])
+    lines = p.stdout.strip().splitlines()
+    assert lines, "oci_sdk.mjs printed nothing:\n" + p.stderr
+    out = json.loads(lines[-1])
     assert out["submit"]["suppressedRecipients"] == [{"email": "sdk-gone@dest.test"}], out
     assert out["raw"]["suppressedRecipients"] == ["sdk-gone@dest.test"], out
     wait_until(lambda: len([m for m in e.sink.messages() if tid.encode() in m]) >= 2, 30,
@@ -581,14 +700,35 @@ def test_oci_typescript_sdk():
     assert all(b"sdk-gone@" not in m.split(b"Received:")[0] for m in got)
     assert all(b"X-Rcpt-Args: <sdk-ok@dest.test>" in m for m in got)
     dom = "sdk-%s.test" % tid[:8]
-    assert out["domain"]["name"] == dom and out["domain"]["lifecycleState"] == "ACTIVE", out
+    assert out["domain"]["name"] == dom and out["domain"]["lifecycleState"] == "CREATING", out
     for wr, op, ident in ((out["domainWr"], "CREATE_EMAIL_DOMAIN", out["domain"]["id"]),
-                          (out["dkimWr"], "CREATE_DKIM", out["dkim"]["id"])):
+                          (out["dkimWr"], "CREATE_DKIM", out["dkim"]["id"]),
+                          (out["updateWr"], "UPDATE_EMAIL_DOMAIN", out["domain"]["id"])):
         assert (wr["status"], wr["operationType"], wr["resources"][0]["identifier"]) == (
             "SUCCEEDED", op, ident), wr
     assert out["dkim"]["dnsSubdomainName"] == "sdk1._domainkey." + dom, out["dkim"]
     assert out["dkim"]["cnameRecordValue"] == "sdk1.%s.%s" % (dom, ZONE), out["dkim"]
     assert [k["name"] for k in out["dkims"]] == ["sdk1"], out["dkims"]
+    # issue 9: etags on single resources; if-match honoured
+    et = out["etags"]
+    assert all(len(et.get(k) or "") == 32 for k in (
+        "createSender", "getSender", "createDkim", "getDkim", "createDomain", "getDomain",
+        "updatedDomain")), et
+    assert et["createSender"] == et["getSender"], et
+    assert len({et["createDomain"], et["getDomain"], et["updatedDomain"]}) == 3, et
+    refused = {"status": 412, "code": "NoEtagMatch", "message": NO_ETAG_MATCH}
+    assert out["wrongEtag"] == refused and out["staleUpdate"] == refused, out
+    assert out["deleted"]["status"] == 404, out["deleted"]
+    # the 202 of createEmailDomain: CREATING, where it is; then ACTIVE
+    uri = "https://127.0.0.1:%d/20170907/emailDomains/%s" % (e.st.https_port,
+                                                           out["domain"]["id"])
+    assert out["domainCreated"] == {"location": uri, "contentLocation": uri,
+                                    "state": "CREATING"}, out["domainCreated"]
+    assert out["domainNow"] == {"state": "ACTIVE", "description": "updated by the SDK"}, out
+    assert out["configuration"]["smtpSubmitEndpoint"] == "127.0.0.1:%d" % (
+        e.st.submission_port), out["configuration"]
+    # last, as the script checks it last: submitRawEmail's messageId is bare
+    assert p.returncode == 0, "oci_sdk.mjs failed:\n" + p.stderr[-3000:]
 
 
 def test_clean_shutdown():
@@ -607,6 +747,7 @@ if __name__ == "__main__":
                test_limit_exceeded_per_minute_and_day, test_not_authenticated,
                test_hostile_bodies, test_suppression_reported_and_not_delivered,
                test_senders_crud_and_pagination, test_tenancy_isolation_and_configuration,
+               test_new_tenant_usable_at_once, test_etag_and_if_match,
                test_unknown_path_404, test_email_domain_and_dkim_keys,
                test_refused_change_is_a_failed_work_request, test_senders_time_created_and_sort,
                test_submit_raw_email, test_oci_typescript_sdk,

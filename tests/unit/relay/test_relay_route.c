@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "addr.h"
 #include "relay_route.h"
 
 struct fixture {
@@ -121,15 +122,15 @@ static void test_hostport(void **state)
 	char host[64];
 	unsigned port;
 
-	assert_int_equal(relay_hostport_parse("mx.example.com", host,
+	assert_int_equal(hostport_parse("mx.example.com", host,
 	    sizeof(host), &port, 25), 0);
 	assert_string_equal(host, "mx.example.com");
 	assert_int_equal(port, 25);
-	assert_int_equal(relay_hostport_parse("[2001:db8::1]:587", host,
+	assert_int_equal(hostport_parse("[2001:db8::1]:587", host,
 	    sizeof(host), &port, 25), 0);
 	assert_string_equal(host, "2001:db8::1");
 	assert_int_equal(port, 587);
-	assert_int_equal(relay_hostport_parse("2001:db8::1", host, sizeof(host),
+	assert_int_equal(hostport_parse("2001:db8::1", host, sizeof(host),
 	    &port, 25), 0);
 	assert_string_equal(host, "2001:db8::1");
 	assert_int_equal(port, 25);

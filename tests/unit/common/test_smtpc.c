@@ -10,45 +10,45 @@
 #include <string.h>
 #include <cmocka.h>
 #include "msg.h"
-#include "relay_reply.h"
+#include "smtpc.h"
 
 /* feed - feed LINES (NULL-terminated) and return the last feed result */
-static int feed(struct relay_reply *r, const char *const *lines)
+static int feed(struct smtpc_reply *r, const char *const *lines)
 {
 	int rc = -2;
 
-	relay_reply_reset(r);
+	smtpc_reply_reset(r);
 	for (; *lines; lines++)
-		rc = relay_reply_feed(r, *lines, strlen(*lines));
+		rc = smtpc_reply_feed(r, *lines, strlen(*lines));
 	return rc;
 }
 
 static void test_single_line(void **state)
 {
 	const char *lines[] = { "250 2.1.5 Recipient ok", NULL };
-	struct relay_reply r;
+	struct smtpc_reply r;
 	char sum[128];
 
 	assert_int_equal(feed(&r, lines), 1);
 	assert_int_equal(r.code, 250);
 	assert_string_equal(r.enh, "2.1.5");
-	relay_reply_summary(&r, sum, sizeof(sum));
+	smtpc_reply_summary(&r, sum, sizeof(sum));
 	assert_string_equal(sum, "250 2.1.5 Recipient ok");
 }
 
 static void test_multi_line(void **state)
 {
-	struct relay_reply r;
+	struct smtpc_reply r;
 	char sum[256];
 
-	relay_reply_reset(&r);
-	assert_int_equal(relay_reply_feed(&r, "550-5.1.1 The email account", 27), 0);
-	assert_int_equal(relay_reply_feed(&r, "550-5.1.1 does not exist.", 25), 0);
-	assert_int_equal(relay_reply_feed(&r, "550 5.1.1 Try again", 19), 1);
+	smtpc_reply_reset(&r);
+	assert_int_equal(smtpc_reply_feed(&r, "550-5.1.1 The email account", 27), 0);
+	assert_int_equal(smtpc_reply_feed(&r, "550-5.1.1 does not exist.", 25), 0);
+	assert_int_equal(smtpc_reply_feed(&r, "550 5.1.1 Try again", 19), 1);
 	assert_int_equal(r.code, 550);
 	assert_int_equal(r.lines, 3);
 	assert_string_equal(r.enh, "5.1.1");
-	relay_reply_summary(&r, sum, sizeof(sum));
+	smtpc_reply_summary(&r, sum, sizeof(sum));
 	assert_string_equal(sum, "550 5.1.1 The email account 5.1.1 does not exist."
 	    " 5.1.1 Try again");
 }
@@ -56,13 +56,13 @@ static void test_multi_line(void **state)
 static void test_bare_code(void **state)
 {
 	const char *lines[] = { "250", NULL };
-	struct relay_reply r;
+	struct smtpc_reply r;
 	char sum[32];
 
 	assert_int_equal(feed(&r, lines), 1);
 	assert_int_equal(r.code, 250);
 	assert_string_equal(r.enh, "");
-	relay_reply_summary(&r, sum, sizeof(sum));
+	smtpc_reply_summary(&r, sum, sizeof(sum));
 	assert_string_equal(sum, "250");
 }
 
@@ -70,18 +70,18 @@ static void test_malformed(void **state)
 {
 	static const char *bad[] = { "", "25", "abc hello", "2x0 ok", "250x",
 	    "650 nope", "099 low" };
-	struct relay_reply r;
+	struct smtpc_reply r;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		relay_reply_reset(&r);
-		if (relay_reply_feed(&r, bad[i], strlen(bad[i])) != -1)
+		smtpc_reply_reset(&r);
+		if (smtpc_reply_feed(&r, bad[i], strlen(bad[i])) != -1)
 			fail_msg("line \"%s\": got accepted, want -1", bad[i]);
 	}
 	/* a continuation with another code is malformed */
-	relay_reply_reset(&r);
-	assert_int_equal(relay_reply_feed(&r, "250-a", 5), 0);
-	assert_int_equal(relay_reply_feed(&r, "251 b", 5), -1);
+	smtpc_reply_reset(&r);
+	assert_int_equal(smtpc_reply_feed(&r, "250-a", 5), 0);
+	assert_int_equal(smtpc_reply_feed(&r, "251 b", 5), -1);
 }
 
 static void test_enhanced_codes(void **state)
@@ -98,12 +98,12 @@ static void test_enhanced_codes(void **state)
 		{ "250 Ok", "" },
 		{ "220 5.0.0", "" },
 	};
-	struct relay_reply r;
+	struct smtpc_reply r;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		relay_reply_reset(&r);
-		relay_reply_feed(&r, cases[i].line, strlen(cases[i].line));
+		smtpc_reply_reset(&r);
+		smtpc_reply_feed(&r, cases[i].line, strlen(cases[i].line));
 		if (strcmp(r.enh, cases[i].enh) != 0)
 			fail_msg("\"%s\": got \"%s\", want \"%s\"", cases[i].line,
 			    r.enh, cases[i].enh);
@@ -126,9 +126,9 @@ static void test_outcome(void **state)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (relay_reply_outcome(cases[i].code) != cases[i].want)
+		if (smtpc_reply_outcome(cases[i].code) != cases[i].want)
 			fail_msg("code %d: got %s, want %s", cases[i].code,
-			    msg_outcome_name(relay_reply_outcome(cases[i].code)),
+			    msg_outcome_name(smtpc_reply_outcome(cases[i].code)),
 			    msg_outcome_name(cases[i].want));
 }
 
@@ -138,22 +138,22 @@ static void test_ehlo_caps(void **state)
 	    "250-SIZE 10240000", "250-starttls", "250-ENHANCEDSTATUSCODES",
 	    "250-PIPELININGX", "250 8BITMIME", NULL };
 	const char *greeting_only[] = { "250 STARTTLS.example.com", NULL };
-	struct relay_reply r;
+	struct smtpc_reply r;
 
 	assert_int_equal(feed(&r, lines), 1);
-	assert_int_equal(relay_ehlo_caps(&r), RELAY_CAP_PIPELINING |
-	    RELAY_CAP_SIZE | RELAY_CAP_STARTTLS | RELAY_CAP_ENHANCED |
-	    RELAY_CAP_8BITMIME);
+	assert_int_equal(smtpc_ehlo_caps(&r), SMTPC_CAP_PIPELINING |
+	    SMTPC_CAP_SIZE | SMTPC_CAP_STARTTLS | SMTPC_CAP_ENHANCED |
+	    SMTPC_CAP_8BITMIME);
 	/* the first line is the server's name, never a keyword */
 	assert_int_equal(feed(&r, greeting_only), 1);
-	assert_int_equal(relay_ehlo_caps(&r), 0);
+	assert_int_equal(smtpc_ehlo_caps(&r), 0);
 }
 
 /* stuff - dot-stuff IN and compare with WANT */
 static void stuff(const char *in, const char *want)
 {
 	size_t len;
-	char *out = relay_dot_stuff((const uint8_t *)in, strlen(in), &len);
+	char *out = smtpc_dot_stuff((const uint8_t *)in, strlen(in), &len);
 
 	assert_non_null(out);
 	if (len != strlen(want) || memcmp(out, want, len) != 0)
@@ -180,7 +180,7 @@ static void test_dot_stuff_large(void **state)
 	assert_non_null(in);
 	for (i = 0; i < n; i++)
 		in[i] = (i % 2) ? '\n' : '.';	/* ".\n.\n..." worst case */
-	out = relay_dot_stuff((const uint8_t *)in, n, &len);
+	out = smtpc_dot_stuff((const uint8_t *)in, n, &len);
 	assert_non_null(out);
 	for (i = 0; i < len; i++)
 		dots += out[i] == '.';

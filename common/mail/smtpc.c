@@ -1,6 +1,6 @@
 /*
- * relay_reply - SMTP reply parsing, outcome classification, EHLO capability
- * scan and dot-stuffing for the outbound SMTP client (RFC 5321 4.2, 4.5.2;
+ * smtpc - SMTP reply parsing, outcome classification, EHLO capability
+ * scan and dot-stuffing for an SMTP client (ph-relay, ph-load) (RFC 5321 4.2, 4.5.2;
  * RFC 3463 enhanced codes; RFC 2920 PIPELINING).
  *
  * DIAGNOSTICS: none; a malformed reply line is reported to the caller (-1),
@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "relay_reply.h"
+#include "smtpc.h"
 
-/* relay_reply_reset - forget the reply being assembled */
-void relay_reply_reset(struct relay_reply *r)
+/* smtpc_reply_reset - forget the reply being assembled */
+void smtpc_reply_reset(struct smtpc_reply *r)
 {
 	r->code = 0;
 	r->enh[0] = '\0';
@@ -68,7 +68,7 @@ static void reply_enhanced(int code, const char *text, size_t len, char out[16])
 }
 
 /* reply_append - add one line's text to R->text, truncating when full */
-static void reply_append(struct relay_reply *r, const char *s, size_t n)
+static void reply_append(struct smtpc_reply *r, const char *s, size_t n)
 {
 	size_t room = sizeof(r->text) - 1 - r->len;
 
@@ -83,8 +83,8 @@ static void reply_append(struct relay_reply *r, const char *s, size_t n)
 	r->text[r->len] = '\0';
 }
 
-/* relay_reply_feed - add one line (without CRLF); 1 complete, 0 more, -1 bad */
-int relay_reply_feed(struct relay_reply *r, const char *line, size_t len)
+/* smtpc_reply_feed - add one line (without CRLF); 1 complete, 0 more, -1 bad */
+int smtpc_reply_feed(struct smtpc_reply *r, const char *line, size_t len)
 {
 	int code = reply_code(line, len);
 	const char *text = len > 4 ? line + 4 : "";
@@ -101,8 +101,8 @@ int relay_reply_feed(struct relay_reply *r, const char *line, size_t len)
 	return len > 3 && line[3] == '-' ? 0 : 1;
 }
 
-/* relay_reply_summary - "NNN text text" on one line, for logs and results */
-void relay_reply_summary(const struct relay_reply *r, char *out, size_t outlen)
+/* smtpc_reply_summary - "NNN text text" on one line, for logs and results */
+void smtpc_reply_summary(const struct smtpc_reply *r, char *out, size_t outlen)
 {
 	size_t i, n;
 
@@ -117,8 +117,8 @@ void relay_reply_summary(const struct relay_reply *r, char *out, size_t outlen)
 			out[i] = ' ';
 }
 
-/* relay_reply_outcome - classify a reply code for one recipient */
-Ph__Outcome relay_reply_outcome(int code)
+/* smtpc_reply_outcome - classify a reply code for one recipient */
+Ph__Outcome smtpc_reply_outcome(int code)
 {
 	if (code >= 200 && code <= 299)
 		return PH__OUTCOME__OUTCOME_DELIVERED;
@@ -127,15 +127,15 @@ Ph__Outcome relay_reply_outcome(int code)
 	return PH__OUTCOME__OUTCOME_DEFERRED;
 }
 
-/* cap_keyword - the RELAY_CAP_* bit of one EHLO keyword line */
+/* cap_keyword - the SMTPC_CAP_* bit of one EHLO keyword line */
 static unsigned cap_keyword(const char *s, size_t n)
 {
 	static const struct { const char *kw; unsigned bit; } caps[] = {
-		{ "PIPELINING", RELAY_CAP_PIPELINING },
-		{ "STARTTLS", RELAY_CAP_STARTTLS },
-		{ "8BITMIME", RELAY_CAP_8BITMIME },
-		{ "SIZE", RELAY_CAP_SIZE },
-		{ "ENHANCEDSTATUSCODES", RELAY_CAP_ENHANCED },
+		{ "PIPELINING", SMTPC_CAP_PIPELINING },
+		{ "STARTTLS", SMTPC_CAP_STARTTLS },
+		{ "8BITMIME", SMTPC_CAP_8BITMIME },
+		{ "SIZE", SMTPC_CAP_SIZE },
+		{ "ENHANCEDSTATUSCODES", SMTPC_CAP_ENHANCED },
 	};
 	size_t i, kl = 0;
 
@@ -147,8 +147,8 @@ static unsigned cap_keyword(const char *s, size_t n)
 	return 0;
 }
 
-/* relay_ehlo_caps - scan the lines after the first (the greeting line) */
-unsigned relay_ehlo_caps(const struct relay_reply *r)
+/* smtpc_ehlo_caps - scan the lines after the first (the greeting line) */
+unsigned smtpc_ehlo_caps(const struct smtpc_reply *r)
 {
 	const char *p = r->text, *nl;
 	unsigned caps = 0;
@@ -166,8 +166,8 @@ unsigned relay_ehlo_caps(const struct relay_reply *r)
 	return caps;
 }
 
-/* relay_dot_stuff - SMTP DATA payload (RFC 5321 4.5.2) ending in ".\r\n" */
-char *relay_dot_stuff(const uint8_t *body, size_t len, size_t *outlen)
+/* smtpc_dot_stuff - SMTP DATA payload (RFC 5321 4.5.2) ending in ".\r\n" */
+char *smtpc_dot_stuff(const uint8_t *body, size_t len, size_t *outlen)
 {
 	size_t i, o = 0, cap = len + len / 16 + 8;
 	int bol = 1;
