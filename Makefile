@@ -5,11 +5,21 @@
 #   make check   the same without the fuzzers
 #   make bench   release build, then the smtp-source benchmark beside Postfix
 #   make fuzz    clang build with libFuzzer + ASan/UBSan, each fuzz target for 60 s
+#   make deps    install what is missing, then check every tool
+# Every goal first installs what is missing (scripts/install-deps.sh), then
+# checks that the external tools it uses work (scripts/check-tools.sh TOOLS):
+# a missing one stops it there with one line naming the package.
 BUILD      ?= build
 TEST_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CONFIG     ?=
+# the tool groups (scripts/tools.sh) that the goals on the command line use
+goals      = $(filter $(1),$(MAKECMDGOALS))
+TOOLS      = $(strip build $(if $(call goals,test check test-build),test) \
+             $(if $(call goals,test fuzz),fuzz) $(if $(call goals,bench),bench) \
+             $(if $(call goals,run),examples) \
+             $(if $(call goals,deps),test fuzz bench examples))
 
 .PHONY: all deps build run test check test-build fuzz bench clean
 
@@ -17,6 +27,7 @@ all: build
 
 deps:
 	@scripts/install-deps.sh
+	@scripts/check-tools.sh $(TOOLS)
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -10,5 +10,6 @@ int main(int argc, char **argv)
 	struct proc p;
 
 	proc_init(&p, "ph-control", argc, argv);
+	proc_health(&p);	/* [health] listen: /health/ready once READY */
 	return control_run(&p);
 }

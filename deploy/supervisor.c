@@ -4,8 +4,12 @@
  * Start order is by group: ph-control, ph-ratelimiter shards, ph-queue shards,
  * ph-relay workers, then the frontends (ph-smtpd, ph-httpd). A group starts
  * when every process of the previous group reported READY (through the pipe
- * named by PH_READY_FD) or ready_timeout passed. Once everything reported
- * READY the file <data_dir>/run/ready is written (tests wait for it).
+ * named by PH_READY_FD) or ready_timeout passed. A process reports READY
+ * only once it can do its job (the frontends: once their listeners are open,
+ * which waits for their policy replica and peers; see common/base/proc.h).
+ * While every process is READY the file <data_dir>/run/ready exists (tests
+ * wait for it): it is written when the last one reported READY, removed when
+ * one dies, and written again when its restart reported READY.
  *
  * A process that dies is restarted: after 100 ms when it ran for a while,
  * with a doubling back-off (up to restart_backoff_max) when it keeps dying.
@@ -117,6 +121,19 @@ sup_mark_all_ready(struct supervisor *s)
 	if (fd >= 0)
 		close(fd);
 	log_info("all %d processes ready", s->nchildren);
+}
+
+/* sup_unmark_ready - a process died: not everything is ready any more */
+static void
+sup_unmark_ready(struct supervisor *s)
+{
+	char path[4096];
+
+	if (!s->all_ready)
+		return;
+	s->all_ready = 0;
+	snprintf(path, sizeof(path), "%s/run/ready", config_data_dir(s->cfg));
+	unlink(path);
 }
 
 /* sup_advance - start the next group once the current one is ready */
@@ -292,6 +309,7 @@ sup_on_exit(struct supervisor *s, struct child *c, int status)
 		    (int)c->pid, WEXITSTATUS(status));
 	c->pid = 0;
 	c->ready = 0;
+	sup_unmark_ready(s);
 	if (c->ready_ev) {
 		event_free(c->ready_ev);
 		c->ready_ev = NULL;

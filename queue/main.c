@@ -11,5 +11,6 @@ main(int argc, char **argv)
 	struct proc p;
 
 	proc_init(&p, "ph-queue", argc, argv);
+	proc_health(&p);	/* [health] listen: /health/ready once READY */
 	return queue_run(&p);
 }

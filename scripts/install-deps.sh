@@ -1,33 +1,51 @@
 #!/bin/sh
-# install-deps.sh - install the Debian 12 packages posthaste needs to build,
-# run and test, and only those that are missing (no apt-get when nothing is).
+# install-deps.sh - install what posthaste's build, tests, fuzzers, benchmark
+# and README examples use (the table is scripts/tools.sh), and only what is
+# missing: no apt-get when nothing is. A Debian package counts as present when
+# dpkg has it or when its check in tools.sh already passes (NodeSource's
+# nodejs bundles npm, which Debian packages separately). Then the npm packages
+# of the OCI SDK test (tests/package-lock.json), unless node resolves them.
+# Run as root or through sudo; scripts/check-tools.sh then checks the result.
 set -eu
-
-BUILD_PKGS="cmake make gcc pkg-config libzmq3-dev librocksdb-dev libssl-dev
-  libprotobuf-c-dev protobuf-c-compiler libevent-dev libc-ares-dev libjansson-dev
-  libinih-dev libopendkim-dev libcmocka-dev openssl"
-TEST_PKGS="postfix swaks python3 python3-aiosmtpd python3-dkim iproute2 procps dnsmasq-base"
-# HTTPS tests: the OCI request signer (python3-cryptography) and the OCI
-# TypeScript SDK (node + npm; NodeSource's nodejs bundles npm, Debian's does not)
-TEST_PKGS="$TEST_PKGS python3-cryptography nodejs"
-command -v npm >/dev/null 2>&1 || TEST_PKGS="$TEST_PKGS npm"
-# "make fuzz": clang with the libFuzzer runtime; SASL modules for the Postfix
-# client that authenticates to ph-smtpd in the SMTP tests
-TEST_PKGS="$TEST_PKGS clang libclang-rt-14-dev libsasl2-modules"
-
-missing=""
-for p in $BUILD_PKGS $TEST_PKGS; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-		missing="$missing $p"
-	fi
-done
-[ -z "$missing" ] && exit 0
+# shellcheck source=SCRIPTDIR/tools.sh
+. "$(dirname "$0")/tools.sh"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "installing:$missing"
-# Postfix is only a test peer (smtp-source, smtp-sink, a private relaying
-# instance): keep debconf from configuring a system mail server.
-echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+# pass 1: the Debian packages
+apt_missing=""
+tool() {
+	pkg=$2
+	shift 3
+	case $pkg in npm:*) return 0 ;; esac
+	case " $apt_missing " in *" $pkg "*) return 0 ;; esac
+	installed "$pkg" && return 0
+	("$@") >/dev/null 2>&1 && return 0
+	apt_missing="$apt_missing $pkg"
+}
+ph_tools
+if [ -n "$apt_missing" ]; then
+	echo "installing:$apt_missing"
+	# Postfix is only a test peer (smtp-source, smtp-sink, a private relaying
+	# instance): keep debconf from configuring a system mail server.
+	echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+	$SUDO apt-get update -q
+	# shellcheck disable=SC2086
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $apt_missing
+fi
+
+# pass 2: npm packages pinned in a package-lock.json, as the user (not sudo)
+tool() {
+	pkg=$2
+	shift 3
+	case $pkg in npm:*) ;; *) return 0 ;; esac
+	("$@") >/dev/null 2>&1 && return 0
+	echo "installing the npm packages of ${pkg#npm:}/package-lock.json"
+	(cd "$PH_TOOLS_ROOT/${pkg#npm:}" && npm ci --no-audit --no-fund --loglevel=error)
+}
+ph_tools

@@ -44,7 +44,13 @@ static const char default_text[] =
     "control = ipc://${data_dir}/run/control.sock\n"
     "control_pub = ipc://${data_dir}/run/control-pub.sock\n"
     "ratelimiter = ipc://${data_dir}/run/ratelimiter-0.sock\n"
-    "queue = ipc://${data_dir}/run/queue-0.sock\n";
+    "queue = ipc://${data_dir}/run/queue-0.sock\n"
+    "\n"
+    "[health]\n"
+    "# GET /health/ready and /health/live of each process (ph-httpd answers\n"
+    "# them on its HTTPS listener): the port is 9800 + 40 per process kind\n"
+    "# (control, ratelimiter, queue, relay, smtpd) + the instance; off: none\n"
+    "listen = 127.0.0.1:9800\n";
 
 const char *
 config_default_text(void)

@@ -27,6 +27,9 @@ struct proc_hook {
 };
 
 static struct proc_hook hooks[PROC_MAX_HOOKS];
+/* the process's config lives until it exits: held here, not only in the
+ * caller's struct proc on main's stack, which is gone by then */
+static struct ph_config *proc_config;
 static int nhooks, hooks_waiting;
 static struct event *sig_term, *sig_int, *grace_timer;
 
@@ -150,7 +153,7 @@ proc_init(struct proc *p, const char *name, int argc, char **argv)
 	p->name = name;
 	path = proc_args(p, argc, argv);
 	log_init(name, p->instance);
-	p->cfg = config_load(path, &err);
+	p->cfg = proc_config = config_load(path, &err);
 	if (p->cfg == NULL)
 		fatalx("%s", err ? err : "cannot load config");
 	config_set_instance(p->cfg, p->instance);
@@ -197,6 +200,7 @@ proc_ready(struct proc *p)
 {
 	const char *fdstr = getenv("PH_READY_FD");
 
+	p->ready = true;
 	log_info("ready (pid %d, config %s)", (int)getpid(),
 	    config_path(p->cfg) ? config_path(p->cfg) : "embedded default");
 	if (fdstr != NULL) {
@@ -216,12 +220,47 @@ proc_run(struct proc *p)
 	int rc = event_base_dispatch(p->base);
 
 	log_info("exited event loop");
+	health_free(p->health);
+	p->health = NULL;
 	eventlog_detach();
 	if (grace_timer)
 		event_free(grace_timer);
 	event_free(sig_term);
 	event_free(sig_int);
 	return rc < 0 ? 1 : 0;
+}
+
+void
+proc_set_status(struct proc *p, health_status_fn fn, void *arg)
+{
+	p->status = fn;
+	p->status_arg = arg;
+}
+
+void
+proc_status(struct proc *p, struct health_status *st)
+{
+	st->ready = p->ready;
+	st->reason = p->ready ? NULL : "starting";
+	if (p->status != NULL)
+		p->status(p->status_arg, st);
+	if (p->stopping) {
+		st->ready = false;
+		st->reason = "stopping";
+	}
+}
+
+/* proc_on_health - the [health] listener asks */
+static void
+proc_on_health(void *arg, struct health_status *st)
+{
+	proc_status(arg, st);
+}
+
+void
+proc_health(struct proc *p)
+{
+	p->health = health_new(p->base, p->cfg, p->name, p->instance, proc_on_health, p);
 }
 
 const char *

@@ -7,13 +7,24 @@
  *
  * READY: when the environment has PH_READY_FD=<fd>, proc_ready writes
  * "READY <name> <instance>\n" to that fd and closes it (the supervisor waits for it).
+ * A process reports READY only once it can do its job: the frontends once
+ * their listeners are open (serve_gate.h), the others once set up.
+ *
+ * Health: proc_status says whether the process is ready now (by default:
+ * READY was reported; a process with a rule of its own sets it with
+ * proc_set_status); never while it is stopping. proc_health opens the
+ * [health] listener (health.h) answering from it; proc_run closes it.
  */
 #ifndef PH_PROC_H
 #define PH_PROC_H
 
+#include <stdbool.h>
+
 #include "config.h"
+#include "health.h"
 
 struct event_base;
+struct health;
 
 struct proc {
 	const char *name;	/* "ph-queue" */
@@ -21,6 +32,10 @@ struct proc {
 	struct ph_config *cfg;
 	struct event_base *base;
 	int stopping;		/* set once SIGTERM/SIGINT arrived */
+	bool ready;		/* READY reported */
+	health_status_fn status;	/* NULL: ready once READY was reported */
+	void *status_arg;
+	struct health *health;	/* the [health] listener, NULL when off */
 };
 
 /* proc_init - fatal on a bad command line or config */
@@ -32,6 +47,12 @@ void proc_init(struct proc *p, const char *name, int argc, char **argv);
 void proc_on_stop(struct proc *p, int (*cb)(void *arg), void *arg);
 void proc_stop_done(struct proc *p);
 void proc_ready(struct proc *p);
+/* proc_set_status - FN(ARG) decides /health/ready from now on */
+void proc_set_status(struct proc *p, health_status_fn fn, void *arg);
+/* proc_status - ready now? (not while stopping) */
+void proc_status(struct proc *p, struct health_status *st);
+/* proc_health - open the [health] listener (fatal when it cannot be bound) */
+void proc_health(struct proc *p);
 /* proc_run - dispatch the loop; returns the exit code for main */
 int proc_run(struct proc *p);
 /* proc_data_dirs - the data dir and its run/ and log/, fatal on failure */

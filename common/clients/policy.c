@@ -23,6 +23,8 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "clock.h"
+#include "fault.h"
 #include "log.h"
 #include "policy.h"
 #include "rpc.h"
@@ -35,6 +37,7 @@
 #define POLICY_REFRESH_MS 30000
 #define POLICY_TIMEOUT_MS 5000
 #define POLICY_KEY_MAX 1024
+#define POLICY_SLOW_MS 4000	/* the policy_slow test seam: nothing for this long */
 
 struct sender_node {
 	const Ph__Sender *s;
@@ -60,6 +63,7 @@ struct policy {
 	int fetching;		/* a PolicyGet is in flight */
 	int again;		/* a notice arrived meanwhile: fetch once more */
 	unsigned tries;		/* timer rounds so far */
+	uint64_t born_ms;	/* clock_mono_ms at policy_new */
 	void (*cb)(void *arg);
 	void *cb_arg;
 };
@@ -220,6 +224,14 @@ static void policy_apply(struct policy *p, struct policy_index *x)
 
 static void policy_fetch(struct policy *p);
 
+/* policy_slow - the test seam PH_FAULTS=policy_slow (fault.h): a replica
+ * that gets no snapshot for its first POLICY_SLOW_MS, as behind a slow or
+ * late ph-control, so that tests can see a process wait for it */
+static bool policy_slow(const struct policy *p)
+{
+	return fault_hit("policy_slow") && clock_mono_ms() - p->born_ms < POLICY_SLOW_MS;
+}
+
 /* policy_on_snapshot - the PolicyGet reply (NULL on timeout) */
 static void policy_on_snapshot(void *arg, Ph__Envelope *reply)
 {
@@ -228,6 +240,8 @@ static void policy_on_snapshot(void *arg, Ph__Envelope *reply)
 	struct policy_index *x;
 
 	p->fetching = 0;
+	if (policy_slow(p))
+		return;
 	if (reply == NULL || reply->body_case != PH__ENVELOPE__BODY_POLICY_SNAPSHOT ||
 	    reply->policy_snapshot->status == NULL || !reply->policy_snapshot->status->ok) {
 		log_debug("policy: no snapshot from %s", rpc_client_endpoint(p->rpc));
@@ -305,6 +319,7 @@ struct policy *policy_new(struct event_base *base, const char *endpoint,
 	if (p == NULL)
 		return NULL;
 	p->base = base;
+	p->born_ms = clock_mono_ms();
 	p->rpc = rpc_client_new(base, endpoint, NULL);
 	p->sub = rpc_sub_new(pub_endpoint);
 	p->timer = evtimer_new(base, policy_on_timer, p);

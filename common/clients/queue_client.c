@@ -30,6 +30,7 @@
 #include "queue_client.h"
 #include "rpc.h"
 #include "rpc_batch.h"
+#include "shard_probe.h"
 
 #define QC_BATCH_MAX 64			/* messages per EnqueueBatch */
 #define QC_BATCH_BYTES (4u << 20)	/* bodies per batch, past the first */
@@ -61,6 +62,9 @@ struct queue_client {
 	unsigned timeout_ms;
 	struct qc_call *calls;	/* every call, for cancel */
 	struct event *flush;	/* end of the loop turn: send the queues */
+	struct shard_probe *probe;	/* NULL until queue_client_watch */
+	Ph__QueueStatsRequest probe_req;
+	Ph__Envelope probe_env;
 };
 
 static void qc_try(struct qc_call *call);
@@ -155,6 +159,8 @@ qc_on_batch_reply(void *arg, Ph__Envelope *rep)
 
 		if (call == NULL)
 			continue;	/* cancelled, maybe by an earlier callback */
+		if (rep != NULL)	/* whatever it said, the shard answers */
+			shard_probe_answered(call->qc->probe, b->shard);
 		qid = qc_reply_ok(br != NULL && i < br->n_replies ? br->replies[i] : NULL);
 		call->batch = NULL;
 		if (qid != NULL)
@@ -269,6 +275,7 @@ queue_client_free(struct queue_client *qc)
 {
 	if (qc == NULL)
 		return;
+	shard_probe_free(qc->probe);
 	while (qc->calls != NULL)
 		qc_free(qc->calls);
 	for (size_t i = 0; i < qc->nshards; i++)
@@ -312,4 +319,23 @@ queue_client_cancel(struct queue_client *qc, void *arg)
 		if (call->arg == arg)
 			qc_free(call);
 	}
+}
+
+/* queue_client_watch - QueueStatsRequest probes to every shard */
+void
+queue_client_watch(struct queue_client *qc, void (*cb)(void *arg), void *arg)
+{
+	qc->probe_req = (Ph__QueueStatsRequest)PH__QUEUE_STATS_REQUEST__INIT;
+	msg_init(&qc->probe_env);
+	qc->probe_env.body_case = PH__ENVELOPE__BODY_QUEUE_STATS_REQUEST;
+	qc->probe_env.queue_stats_request = &qc->probe_req;
+	qc->probe = shard_probe_new(qc->base, qc->shards, qc->nshards, &qc->probe_env,
+	    qc->timeout_ms, cb, arg);
+}
+
+/* queue_client_shards_up - shards that answer */
+size_t
+queue_client_shards_up(const struct queue_client *qc)
+{
+	return qc->probe != NULL ? shard_probe_up(qc->probe) : 0;
 }

@@ -27,5 +27,10 @@ void queue_client_free(struct queue_client *c);
 void queue_client_enqueue(struct queue_client *c, Ph__EnqueueRequest *req,
     queue_enqueue_cb cb, void *arg);
 void queue_client_cancel(struct queue_client *c, void *arg);
+/* queue_client_watch - probe every shard from now on; CB(ARG) runs whenever
+ * a shard went up or down */
+void queue_client_watch(struct queue_client *c, void (*cb)(void *arg), void *arg);
+/* queue_client_shards_up - shards answering now (0 when not watched) */
+size_t queue_client_shards_up(const struct queue_client *c);
 
 #endif

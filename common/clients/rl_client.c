@@ -34,6 +34,7 @@
 #include "rl_client.h"
 #include "rpc.h"
 #include "rpc_batch.h"
+#include "shard_probe.h"
 
 #define RL_RETRY_MS 10		/* resend interval of a call that could not be sent */
 #define RL_BATCH_MAX 256	/* checks per RateCheckBatch */
@@ -65,6 +66,11 @@ struct rl_client {
 	unsigned timeout_ms;
 	struct rl_call *calls;
 	struct event *flush;		/* end of the loop turn: send the queues */
+	struct shard_probe *probe;	/* NULL until rl_client_watch */
+	Ph__RateLimit probe_limit;	/* the probe: a dry run of cost 0 */
+	Ph__RateLimit *probe_limp;
+	Ph__RateCheckRequest probe_req;
+	Ph__Envelope probe_env;
 };
 
 /* rl_status_name - for logs */
@@ -224,6 +230,8 @@ static void rl_batch_reply(void *arg, Ph__Envelope *reply)
 
 		if (call == NULL)
 			continue;	/* cancelled, maybe by an earlier callback */
+		if (reply != NULL)	/* whatever it said, the shard answers */
+			shard_probe_answered(call->c->probe, b->shard);
 		call->batch = NULL;
 		rl_client_map(call, br != NULL && i < br->n_replies ? br->replies[i] : NULL, &res);
 		rl_call_finish(call, &res);
@@ -370,6 +378,7 @@ void rl_client_free(struct rl_client *c)
 
 	if (c == NULL)
 		return;
+	shard_probe_free(c->probe);
 	while (c->calls != NULL)
 		rl_call_free(c->calls);
 	for (i = 0; i < c->n; i++)
@@ -378,4 +387,28 @@ void rl_client_free(struct rl_client *c)
 	free(c->unsent);
 	free(c->rpc);
 	free(c);
+}
+
+/* rl_client_watch - dry-run probes (cost 0: nothing taken, no key made) */
+void rl_client_watch(struct rl_client *c, void (*cb)(void *arg), void *arg)
+{
+	c->probe_limit = (Ph__RateLimit)PH__RATE_LIMIT__INIT;
+	c->probe_limit.key = "probe";
+	c->probe_limit.limit = 1;
+	c->probe_limit.window_s = 1;
+	c->probe_limp = &c->probe_limit;
+	c->probe_req = (Ph__RateCheckRequest)PH__RATE_CHECK_REQUEST__INIT;
+	c->probe_req.n_limits = 1;
+	c->probe_req.limits = &c->probe_limp;
+	c->probe_req.dry_run = true;
+	msg_init(&c->probe_env);
+	c->probe_env.body_case = PH__ENVELOPE__BODY_RATE_CHECK_REQUEST;
+	c->probe_env.rate_check_request = &c->probe_req;
+	c->probe = shard_probe_new(c->base, c->rpc, c->n, &c->probe_env, c->timeout_ms, cb, arg);
+}
+
+/* rl_client_reached - each shard answered once */
+bool rl_client_reached(const struct rl_client *c)
+{
+	return c->probe != NULL && shard_probe_all_seen(c->probe);
 }

@@ -8,10 +8,15 @@
  *
  * What the caller does with RL_UNAVAILABLE (no answer before the deadline) is
  * the caller's documented choice (ph-smtpd: 451 Server error).
+ *
+ * A frontend that must know whether the ratelimiter was reached watches
+ * the shards (rl_client_watch): each is probed with a dry-run check of cost 0
+ * (nothing taken, no key created) as shard_probe.h describes.
  */
 #ifndef PH_RL_CLIENT_H
 #define PH_RL_CLIENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #include "config.h"
@@ -40,6 +45,11 @@ void rl_client_take(struct rl_client *c, const char *shard_key,
     const Ph__RateLimit *const *limits, size_t n, uint64_t cost, rl_cb cb, void *arg);
 /* rl_client_cancel - the callbacks of pending calls made with ARG never run */
 void rl_client_cancel(struct rl_client *c, void *arg);
+/* rl_client_watch - probe every shard from now on; CB(ARG) runs whenever a
+ * shard went up or down */
+void rl_client_watch(struct rl_client *c, void (*cb)(void *arg), void *arg);
+/* rl_client_reached - every shard answered at least once since the watch */
+bool rl_client_reached(const struct rl_client *c);
 /* rl_shard_index - which of N shards owns SHARD_KEY (stable, same in every process) */
 size_t rl_shard_index(const char *shard_key, size_t n);
 

@@ -2,8 +2,11 @@
  * http_route - dispatch (see http_route.h).
  *
  * Unknown paths get 404 NotAuthorizedOrNotFound (as OCI answers), a known
- * path with another method 405 MethodNotAllowed. Until the policy replica has
- * its first snapshot nobody can be authenticated: 500 (the SDKs retry 5xx).
+ * path with another method 405 MethodNotAllowed. GET /health/ready and
+ * /health/live (health.h) are answered first, without a signature. While
+ * the process cannot serve (httpd_serving: no policy replica, no queue shard
+ * answering) every other request gets 503 ServiceUnavailable with
+ * retry-after (the SDKs retry a 503).
  * The request-rate key is the caller's user ("client:<user ocid>"); when the
  * ratelimiter does not answer, the request goes on unless [ratelimit]
  * http_fail_open is "no" (ratelimit_pass, RATELIMIT_HTTP: the per-client rate
@@ -18,6 +21,7 @@
 #include <event2/http.h>
 
 #include "clock.h"
+#include "health.h"
 #include "http_auth.h"
 #include "http_call.h"
 #include "http_control.h"
@@ -26,7 +30,7 @@
 #include "http_workreq.h"
 #include "httpd.h"
 #include "log.h"
-#include "policy.h"
+#include "proc.h"
 #include "ratelimit.h"
 #include "rl_client.h"
 
@@ -188,16 +192,31 @@ static const char *route_method_name(enum evhttp_cmd_type m)
 	}
 }
 
+/* route_health - /health/ready and /health/live: 1 when it was one of them */
+static int route_health(struct httpd *hd, struct evhttp_request *req)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u ? evhttp_uri_get_path(u) : NULL;
+	struct health_status st;
+
+	if (path == NULL || strncmp(path, "/health/", 8) != 0)
+		return 0;
+	proc_status(hd->proc, &st);
+	return health_answer(req, path, hd->proc->name, hd->proc->instance, &st);
+}
+
 /* http_route_request - a complete request arrived */
 void http_route_request(struct evhttp_request *req, void *arg)
 {
 	struct httpd *hd = arg;
 	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	struct http_call *c = http_call_new(hd, req);
 	const struct http_route *r = NULL;
+	struct http_call *c;
 	int known = 0;
 
-	if (c == NULL) {
+	if (route_health(hd, req))
+		return;
+	if ((c = http_call_new(hd, req)) == NULL) {
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
@@ -210,8 +229,8 @@ void http_route_request(struct evhttp_request *req, void *arg)
 			    "Authorization failed or requested resource not found.");
 		return;
 	}
-	if (!policy_ready(hd->policy)) {
-		http_reply_internal(c);
+	if (!httpd_serving(hd)) {
+		http_reply_unavailable(c);
 		return;
 	}
 	if (route_auth(c, r) == -1)

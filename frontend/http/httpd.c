@@ -3,7 +3,11 @@
  * control plane). Reads [httpd], connects the policy replica, the ratelimiter,
  * the queue shards and ph-control, and serves HTTP/1.1 with keep-alive over
  * OpenSSL bufferevents (libevent evhttp) on every listen address, opened with
- * SO_REUSEPORT so several instances share a port.
+ * SO_REUSEPORT so several instances share a port. The listeners open, and
+ * READY is reported, only once the serve gate opens (serve_gate.h); while it
+ * is closed again later every request but the health paths gets 503
+ * ServiceUnavailable with retry-after (http_route.c). GET /health/ready and
+ * /health/live are answered on the same listeners without a signature.
  *
  * Config [httpd] (defaults):
  *   listen = 127.0.0.1:8443             hostname = (gethostname)
@@ -43,6 +47,7 @@
 #include "queue_client.h"
 #include "rl_client.h"
 #include "rpc.h"
+#include "serve_gate.h"
 #include "submit.h"
 #include "tls.h"
 
@@ -114,7 +119,18 @@ static int httpd_listen_one(struct httpd *hd, const char *spec)
 	return 0;
 }
 
-/* httpd_server - the TLS context and the evhttp server */
+/* httpd_listen - the serve gate opened for the first time: every [httpd]
+ * listen address (fatal when one cannot be bound) */
+static void httpd_listen(void *arg)
+{
+	struct httpd *hd = arg;
+
+	for (size_t i = 0; i < hd->conf.listen.n; i++)
+		if (httpd_listen_one(hd, hd->conf.listen.v[i]) < 0)
+			fatalx("cannot open the HTTPS listeners");
+}
+
+/* httpd_server - the TLS context and the evhttp server (not listening yet) */
 static void httpd_server(struct httpd *hd, struct proc *p)
 {
 	struct tls_files tf;
@@ -137,9 +153,12 @@ static void httpd_server(struct httpd *hd, struct proc *p)
 	evhttp_set_timeout(hd->http, (int)(hd->conf.idle_timeout / 1000));
 	evhttp_set_allowed_methods(hd->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-	for (size_t i = 0; i < hd->conf.listen.n; i++)
-		if (httpd_listen_one(hd, hd->conf.listen.v[i]) < 0)
-			fatalx("cannot open the HTTPS listeners");
+}
+
+/* httpd_serving - the gate is open */
+bool httpd_serving(const struct httpd *hd)
+{
+	return serve_gate_open(hd->gate, NULL);
 }
 
 /* httpd_setup - config and process-local state */
@@ -213,6 +232,7 @@ static void httpd_cleanup(struct httpd *hd, struct ph_endpoints *ep)
 	queue_client_free(hd->queue);
 	rl_client_free(hd->rl);
 	policy_free(hd->policy);
+	serve_gate_free(hd->gate);
 	strvec_clear(&hd->conf.listen);
 	free(hd->conf.hostname);
 	free(hd->conf.http_submit_endpoint);
@@ -235,7 +255,7 @@ int httpd_run(struct proc *p)
 	httpd_setup(&hd, p);
 	httpd_peers(&hd, p, &ep);
 	httpd_server(&hd, p);
-	proc_ready(p);
+	hd.gate = serve_gate_new(p, hd.policy, hd.queue, hd.rl, httpd_listen, &hd);
 	rc = proc_run(p);
 	httpd_cleanup(&hd, &ep);
 	return rc;

@@ -20,6 +20,7 @@ struct policy;
 struct rl_client;
 struct queue_client;
 struct rpc_client;
+struct serve_gate;
 struct http_call;
 struct http_wr_store;
 struct submit_service;
@@ -58,6 +59,7 @@ struct httpd {
 	struct rl_client *rl;
 	struct queue_client *queue;
 	struct rpc_client *control;
+	struct serve_gate *gate;	/* may it serve? (serve_gate.h) */
 	SSL_CTX *ssl;
 	struct evhttp *http;
 	struct http_call_list calls;
@@ -67,6 +69,8 @@ struct httpd {
 
 /* httpd_config_rows - the [httpd] row table filling CONF */
 const struct config_row *httpd_config_rows(struct httpd_conf *conf);
+/* httpd_serving - requests may go on now; else 503 (serve_gate.h) */
+bool httpd_serving(const struct httpd *hd);
 /* httpd_run - the process: config, clients, listeners, loop; exit code */
 int httpd_run(struct proc *p);
 

@@ -24,6 +24,11 @@
  * output to the socket's bufferevent: the session lingers (a short timer)
  * until that one is empty too, so the last reply is not lost.
  *
+ * Not serving (smtpd_serving false: no policy replica, no queue shard): a
+ * new connection gets "421 4.3.2 Service not available, try again later"
+ * instead of the banner, a message at its final dot the same instead of the
+ * commit; the session then closes.
+ *
  * STARTTLS: the "220" goes out in plaintext through the socket bufferevent;
  * whatever the client pipelined behind STARTTLS is discarded (the STARTTLS
  * command injection of CVE-2011-0411 gets nothing), an OpenSSL filter
@@ -49,6 +54,7 @@
 #include "smtp_tx.h"
 #include "smtpd.h"
 
+#define SMTP_NOT_SERVING "421 4.3.2 Service not available, try again later"
 #define SMTP_OUT_MAX (256 * 1024)
 #define SMTP_LINGER_MS 20
 #define SMTP_LINGER_MAX 250	/* 5 s for the socket to take the last bytes */
@@ -221,7 +227,23 @@ smtp_session_event_cb(struct bufferevent *bev, short events, void *arg)
 	smtp_session_free(s);
 }
 
-/* smtp_session_new - set up and send the banner */
+/* smtp_session_unavailable - the process cannot serve now (smtpd_serving):
+ * the not-ready reply instead of the banner or of the commit (a transaction
+ * in progress is logged with it), then close */
+static void
+smtp_session_unavailable(struct smtp_session *s)
+{
+	if (s->tx != NULL) {
+		if (s->tx->nrcpt > 0)
+			smtp_tx_log(s->tx, s, SMTP_NOT_SERVING, "Service not available");
+		smtp_tx_free(s->tx);
+		s->tx = NULL;
+	}
+	smtp_reply(s, "%s", SMTP_NOT_SERVING);
+	smtp_session_close(s);
+}
+
+/* smtp_session_new - set up and send the banner (or the not-ready reply) */
 struct smtp_session *
 smtp_session_new(struct smtpd *sd, struct bufferevent *bev, const char *ip, bool trusted)
 {
@@ -252,7 +274,10 @@ smtp_session_new(struct smtpd *sd, struct bufferevent *bev, const char *ip, bool
 	}
 	LIST_INSERT_HEAD(&sd->sessions, s, entry);
 	sd->nsessions++;
-	smtp_reply(s, "220 %s ESMTP posthaste", sd->hostname);
+	if (smtpd_serving(sd))
+		smtp_reply(s, "220 %s ESMTP posthaste", sd->hostname);
+	else
+		smtp_session_unavailable(s);
 	return s;
 }
 
@@ -378,6 +403,10 @@ smtp_session_step(struct smtp_session *s)
 	if (s->state == STATE_DATA) {
 		if (smtp_data_feed(&s->tx->data, s->in) == DATA_MORE)
 			return -1;
+		if (!smtpd_serving(s->sd)) {
+			smtp_session_unavailable(s);
+			return 0;
+		}
 		smtp_enter_state(s, STATE_WAIT);
 		smtp_commit_start(s);
 		return 0;

@@ -1,8 +1,13 @@
 /*
  * smtpd - ph-smtpd: the SMTP front door. Reads [smtpd], connects the policy
- * replica, the ratelimiter and queue clients, opens the listeners, and runs
- * the loop. On SIGTERM: stop accepting, say 421 to every session at a prompt
- * (or in DATA), let sessions whose message is being committed finish, exit
+ * replica, the ratelimiter and queue clients, and runs the loop; the
+ * listeners open, and READY is reported, only once the serve gate opens
+ * (serve_gate.h: replica loaded, a queue shard and every ratelimiter shard
+ * answering). While the gate is closed again later (replica or every queue
+ * shard lost) new connections and commits get "421 4.3.2 Service not
+ * available, try again later" (smtp_session.c); /health/ready on the
+ * [health] listener says 503 with the reason. On SIGTERM: stop accepting,
+ * say 421 to every session at a prompt (or in DATA), let sessions whose message is being committed finish, exit
  * when the last session is gone (or after the grace period).
  *
  * Config [smtpd] (defaults):
@@ -39,6 +44,7 @@
 #include "tls.h"
 #include "queue_client.h"
 #include "rl_client.h"
+#include "serve_gate.h"
 #include "smtp_acl.h"
 #include "smtp_listener.h"
 #include "smtp_session.h"
@@ -195,17 +201,19 @@ smtpd_conf_free(struct smtpd_conf *c, struct ph_endpoints *ep)
 	strvec_clear(&ep->queue);
 }
 
-/* smtpd_on_policy - READY only once the policy replica can answer: before
- * that every MAIL would get 421 4.4.0 */
-static void
-smtpd_on_policy(void *arg)
+/* smtpd_serving - the gate is open (always without one: unit tests) */
+bool
+smtpd_serving(const struct smtpd *sd)
 {
-	struct smtpd *sd = arg;
+	return sd->gate == NULL || serve_gate_open(sd->gate, NULL);
+}
 
-	if (!sd->ready) {
-		sd->ready = true;
-		proc_ready(sd->proc);
-	}
+/* smtpd_listen - the serve gate opened for the first time */
+static void
+smtpd_listen(void *arg)
+{
+	if (smtp_listener_open(arg) < 0)
+		fatalx("cannot open the SMTP listeners");
 }
 
 /* smtpd_run - ph-smtpd's entry: sockets, peers, handlers, loop */
@@ -220,10 +228,9 @@ smtpd_run(struct proc *p)
 	memset(&ep, 0, sizeof(ep));
 	smtpd_setup(&sd, p);
 	smtpd_peers(&sd, p, &ep);
-	if (smtp_listener_open(&sd) < 0)
-		fatalx("cannot open the SMTP listeners");
+	sd.gate = serve_gate_new(p, sd.policy, sd.queue, sd.rl, smtpd_listen, &sd);
+	proc_health(p);
 	proc_on_stop(p, smtpd_on_stop, &sd);
-	policy_on_change(sd.policy, smtpd_on_policy, &sd);
 	rc = proc_run(p);
 	while (!LIST_EMPTY(&sd.sessions))
 		smtp_session_free(LIST_FIRST(&sd.sessions));
@@ -234,6 +241,7 @@ smtpd_run(struct proc *p)
 	queue_client_free(sd.queue);
 	rl_client_free(sd.rl);
 	policy_free(sd.policy);
+	serve_gate_free(sd.gate);
 	smtp_acl_free(sd.trusted);
 	strmap_free(sd.per_ip, NULL);
 	smtpd_conf_free(&sd.conf, &ep);

@@ -20,6 +20,7 @@ struct proc;
 struct policy;
 struct rl_client;
 struct queue_client;
+struct serve_gate;
 struct smtp_acl;
 struct smtp_listener;
 struct smtp_session;
@@ -59,6 +60,7 @@ struct smtpd {
 	struct policy *policy;		/* NULL = not available */
 	struct rl_client *rl;
 	struct queue_client *queue;
+	struct serve_gate *gate;	/* may it serve? NULL in unit tests: yes */
 	SSL_CTX *tls;			/* NULL in unit tests: no STARTTLS */
 	struct submit_service *submit;	/* the submission pipeline, with the worker
 					 * pool for CPU-heavy jobs off the loop */
@@ -70,11 +72,12 @@ struct smtpd {
 	size_t nsessions;
 	struct strmap *per_ip;		/* client ip -> live sessions (uintptr_t) */
 	bool stopping;
-	bool ready;			/* READY reported (first policy snapshot) */
 };
 
 /* smtpd_config_rows - the [smtpd] row table filling CONF */
 const struct config_row *smtpd_config_rows(struct smtpd_conf *conf);
+/* smtpd_serving - new connections and commits may go on now (serve_gate.h) */
+bool smtpd_serving(const struct smtpd *sd);
 /* smtpd_session_gone - a session was freed: counters, shutdown progress */
 void smtpd_session_gone(struct smtpd *sd, const char *ip);
 /* smtpd_run - the process: config, clients, listeners, loop; exit code */

@@ -139,7 +139,7 @@ static int spawn_shards(struct opts *o, const char *dir, pid_t *pids)
 		snprintf(sock, sizeof(sock), "ipc://%s/var/run/rl-%d.sock", dir, i);
 		o->eps[o->neps++] = strdup(sock);
 	}
-	fprintf(f, "\n");
+	fprintf(f, "\n\n[health]\nlisten = off\n");	/* not a running stack's ports */
 	fclose(f);
 	for (i = 0; i < o->shards; i++) {
 		char inst[16];

@@ -4,6 +4,7 @@ Every test gets its own temp dir, config file and free loopback ports; every
 process it starts is stopped by PID at the end (also when the test fails).
 Run with Debian's /usr/bin/python3 (aiosmtpd, dkim are Debian packages).
 """
+import base64
 import fcntl
 import glob
 import json
@@ -11,6 +12,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -31,23 +33,35 @@ PORT_COUNTER = os.path.join(tempfile.gettempdir(), "posthaste-test-ports")
 
 
 def free_port():
+    return free_ports(1)
+
+
+def free_ports(n):
+    """N consecutive free ports (e.g. a stack's [health] block); the first."""
     fd = os.open(PORT_COUNTER, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         for _ in range(PORT_LAST - PORT_FIRST):
             raw = os.pread(fd, 16, 0).strip()
             port = int(raw) if raw.isdigit() else PORT_FIRST
-            nxt = port + 1 if port < PORT_LAST else PORT_FIRST
+            if port + n - 1 > PORT_LAST:
+                port = PORT_FIRST
+            nxt = port + n if port + n <= PORT_LAST else PORT_FIRST
             os.pwrite(fd, b"%-15d\n" % nxt, 0)
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                    return port
-                except OSError:
-                    continue
-        raise RuntimeError("no free test port in %d-%d" % (PORT_FIRST, PORT_LAST))
+            if all(_bindable(p) for p in range(port, port + n)):
+                return port
+        raise RuntimeError("no %d free test ports in %d-%d" % (n, PORT_FIRST, PORT_LAST))
     finally:
         os.close(fd)
+
+
+def _bindable(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
 
 
 def wait_until(pred, timeout, what, interval=0.05):
@@ -140,11 +154,16 @@ class SmtpSink:
         return vals
 
 
+HEALTH_BLOCK = 200   # [health] ports of one installation: base .. base+199
+HEALTH_OFFSETS = {"ph-control": 0, "ph-ratelimiter": 40, "ph-queue": 80,
+                  "ph-relay": 120, "ph-smtpd": 160}
+
+
 class Stack:
     """A whole posthaste installation under a temp dir, started by its supervisor."""
 
     def __init__(self, name, sink_port=None, config="", relays=1, smtpd=1,
-                 queues=2, ratelimiters=1, tcp=False):
+                 queues=2, ratelimiters=1, tcp=False, health=False):
         self.name = name
         self.root = tempfile.mkdtemp(prefix="ph-%s-" % name)
         self.data = os.path.join(self.root, "var")
@@ -152,6 +171,9 @@ class Stack:
         self.submission_port = free_port()
         self.tls_port = free_port()
         self.https_port = free_port()
+        # [health] listen: off, or a block of ports of its own (the layout is
+        # in health_port); off by default so that stacks never share one
+        self.health_base = free_ports(HEALTH_BLOCK) if health else None
         self.sink_port = sink_port
         self.procs = Procs()
         self.sup = None
@@ -192,9 +214,13 @@ listen = 127.0.0.1:{https}
 [relay]
 routes = {routes}
 
+[health]
+listen = {health}
+
 """.format(data=self.data, control=control_ep, control_pub=control_pub_ep, rl=rl_eps, queue=queue_eps, relays=relays,
            smtpd=smtpd, smtp=self.smtp_port, routes=routes, https=self.https_port,
-           submission=self.submission_port, tls=self.tls_port)
+           submission=self.submission_port, tls=self.tls_port,
+           health="127.0.0.1:%d" % self.health_base if health else "off")
         self.config_text = merge_ini(text, config)
         with open(self.config_path, "w") as f:
             f.write(self.config_text)
@@ -217,6 +243,11 @@ routes = {routes}
 
     def log_path(self):
         return os.path.join(self.root, "posthaste.log")
+
+    def health_port(self, name, instance=0):
+        """The [health] port of process NAME ("ph-queue") and INSTANCE: the
+        base plus the process kind's offset plus the instance (README)."""
+        return self.health_base + HEALTH_OFFSETS[name] + instance
 
     def log(self):
         with open(self.log_path(), "r", errors="replace") as f:
@@ -342,17 +373,29 @@ def run_tests(tests):
     sys.exit(1 if failed else 0)
 
 
+def _tls_client():
+    """TLS to a test server: its certificate is self-signed."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
 class RawSmtp:
     """A plain SMTP client that returns each reply's last line verbatim
     ("455 Maximum messages ..."), for tests that assert exact replies, and
-    can tell which server process holds its connection (SO_REUSEPORT)."""
+    can tell which server process holds its connection (SO_REUSEPORT).
+    TLS=True: implicit TLS from the first byte; starttls() upgrades. After a
+    banner other than 220 it says nothing (the server is closing)."""
 
-    def __init__(self, port, helo="client.test", timeout=30):
-        self.port = port
+    def __init__(self, port, helo="client.test", timeout=30, tls=False):
+        self.port, self.helo = port, helo
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        if tls:
+            self.sock = _tls_client().wrap_socket(self.sock)
         self.file = self.sock.makefile("rb")
         self.banner = self.reply()
-        self.ehlo = self.cmd("EHLO " + helo)
+        self.ehlo = self.cmd("EHLO " + helo) if self.banner.startswith("220") else None
 
     def reply(self):
         while True:
@@ -362,18 +405,40 @@ class RawSmtp:
             if len(line) < 4 or line[3] != "-":
                 return line
 
+    def at_eof(self):
+        """The server closed the connection (and sent nothing more)."""
+        try:
+            return self.file.readline() == b""
+        except (ConnectionError, ssl.SSLError):
+            return True
+
+    def starttls(self):
+        """STARTTLS; on 220 the TLS handshake and a new EHLO. The reply."""
+        r = self.cmd("STARTTLS")
+        if r.startswith("220"):
+            self.file.close()
+            self.sock = _tls_client().wrap_socket(self.sock)
+            self.file = self.sock.makefile("rb")
+            self.ehlo = self.cmd("EHLO " + self.helo)
+        return r
+
+    def auth_plain(self, user, password):
+        token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
+        return self.cmd("AUTH PLAIN " + token)
+
     def cmd(self, line):
         self.sock.sendall(line.encode("latin-1") + b"\r\n")
         return self.reply()
 
     def send_mail(self, sender, rcpt, subject="test", body="hello"):
         """One transaction; the reply to the end of DATA (or the first
-        refusal before it)."""
+        refusal before it; after a 421 the server has closed)."""
         for line, want in (("MAIL FROM:<%s>" % sender, "250"), ("RCPT TO:<%s>" % rcpt, "250"),
                            ("DATA", "354")):
             r = self.cmd(line)
             if not r.startswith(want):
-                self.cmd("RSET")
+                if not r.startswith("421"):
+                    self.cmd("RSET")
                 return r
         data = "From: <%s>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n%s\r\n." % (
             sender, rcpt, subject, body)

@@ -5,7 +5,7 @@
  * call that cannot be sent runs once and later, cancel; batching: the calls of
  * one loop turn go out together (more than one batch's worth too), are
  * decided in order, a bad check fails alone, and a callback may cancel a
- * call of the same batch.
+ * call of the same batch; watching: every shard reached, or not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -175,6 +175,36 @@ static void test_unreachable_called_later(void **state)
 	rl_client_free(c);
 }
 
+static void on_change(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* watched: the dry-run probe reaches the shard (one change reported, no key
+ * made); a client with a second shard nobody serves is never "reached" */
+static void test_watch_reached(void **state)
+{
+	struct fixture *f = *state;
+	char *eps[2] = { f->ep, "ipc:///tmp/test_rl_client-nobody.sock" };
+	struct strvec one = { eps, 1 }, two = { eps, 2 };
+	struct rl_client *c = rl_client_new(f->base, &one, 2000);
+	struct rl_client *d = rl_client_new(f->base, &two, 200);
+	int changes = 0, dchanges = 0;
+
+	rl_client_watch(c, on_change, &changes);
+	rl_client_watch(d, on_change, &dchanges);
+	assert_false(rl_client_reached(c));
+	run(f->base, &changes, 1);
+	run(f->base, &dchanges, 1);
+	assert_int_equal(changes, 1);
+	assert_int_equal(dchanges, 1);
+	assert_true(rl_client_reached(c));
+	assert_false(rl_client_reached(d));
+	assert_int_equal(rl_table_count(f->t), 0);
+	rl_client_free(d);
+	rl_client_free(c);
+}
+
 /* a cancelled call never calls back; others do */
 static void test_cancel(void **state)
 {
@@ -279,6 +309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_request_unavailable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable_called_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch_reached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch_order_bad_and_cancel, setup, teardown),
 	};
 

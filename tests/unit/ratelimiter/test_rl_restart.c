@@ -41,7 +41,8 @@ static void write_conf(struct fixture *f, const char *flush)
 
 	assert_non_null(fp);
 	fprintf(fp, "[global]\ndata_dir = %s/var\nlog_level = warn\n\n"
-	    "[endpoints]\nratelimiter = %s\n\n[ratelimiter]\nflush_interval = %s\n",
+	    "[endpoints]\nratelimiter = %s\n\n[ratelimiter]\nflush_interval = %s\n\n"
+	    "[health]\nlisten = off\n",	/* not the default port a running stack has */
 	    f->dir, f->ep, flush);
 	fclose(fp);
 }
