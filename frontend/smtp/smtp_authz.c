@@ -40,17 +40,25 @@ smtp_authz_reply(const struct smtp_session *s, bool over, char *buf, size_t len)
 		submit_status(&r, buf, len);
 }
 
-/* smtp_authz_mail_done - the failure was counted: log and reply */
+/* smtp_authz_answer - the failure was counted: the 535, or the 421 and
+ * the end of the session, into REPLY (LEN bytes) and to the client */
+static void
+smtp_authz_answer(struct smtp_session *s, bool over, char *reply, size_t len)
+{
+	smtp_authz_reply(s, over, reply, len);
+	smtp_reply(s, "%s", reply);
+	if (over)
+		smtp_session_close(s);
+}
+
+/* smtp_authz_mail_done - the answer to MAIL, logged; then the next command */
 static void
 smtp_authz_mail_done(struct smtp_session *s, bool over)
 {
 	char reply[ADDR_MAX + 64];
 
-	smtp_authz_reply(s, over, reply, sizeof(reply));
+	smtp_authz_answer(s, over, reply, sizeof(reply));
 	smtp_log_rcpt(s, NULL, s->authz_addr, reply, "Authorization failure");
-	smtp_reply(s, "%s", reply);
-	if (over)
-		smtp_session_close(s);
 	smtp_session_resume(s);
 }
 
@@ -64,16 +72,14 @@ smtp_authz_refuse_mail(struct smtp_session *s, const char *addr)
 	smtp_authfail_record(s, smtp_authz_mail_done);
 }
 
-/* smtp_authz_data_done - the failure was counted: the reply to DATA */
+/* smtp_authz_data_done - the answer to DATA (the pipeline logged the
+ * refusal); the transaction ends */
 static void
 smtp_authz_data_done(struct smtp_session *s, bool over)
 {
 	char reply[ADDR_MAX + 64];
 
-	smtp_authz_reply(s, over, reply, sizeof(reply));
-	smtp_reply(s, "%s", reply);
-	if (over)
-		smtp_session_close(s);
+	smtp_authz_answer(s, over, reply, sizeof(reply));
 	smtp_session_tx_done(s);
 }
 
