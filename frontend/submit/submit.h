@@ -55,7 +55,8 @@ const char *submit_channel_name(enum submit_channel c);
 /* submit_ident - who submits */
 struct submit_ident {
 	const char *tenant_id;		/* "": nobody (every sender is refused) */
-	const char *user_id;		/* "": a trusted client of the tenant, any compartment */
+	const char *user_id;		/* "": a trusted client of the tenant (any
+					 * compartment) */
 	const char *compartment_id;	/* "": any compartment the user may use
 					 * (SMTP); HTTPS: the request's, which the
 					 * user must be allowed to use */

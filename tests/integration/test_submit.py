@@ -4,11 +4,12 @@
 A domain with an ACTIVE DKIM key (dnsmasq serves the records, ph-control's
 checker activates the key, as in test_dkim.py). One user sends the same
 message over SMTP (AUTH on the submission port), over HTTPS submitEmail and
-over HTTPS submitRawEmail (OCI-signed requests): all three arrive at an smtp-sink with a DKIM-Signature that
-python3-dkim verifies against the published key; the three header-log records
-agree on every field but the channel and the ids, and so do their
-accepted-log records; a refused header From gets the same decision on both
-channels. submitRawEmail answers messageId without angle brackets, and a
+over HTTPS submitRawEmail (OCI-signed requests): all three arrive at an
+smtp-sink with a DKIM-Signature that python3-dkim verifies against the
+published key (a recipient on the suppression list gets none); the three
+header-log records agree on every field but the channel and the ids, and so
+do their accepted-log records; a refused header From gets the same decision
+on both channels. submitRawEmail answers messageId without angle brackets, and a
 message without Message-ID gets one that ends in the configured hostname.
 """
 import email
