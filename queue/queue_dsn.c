@@ -13,22 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "queue_dsn.h"
 
 #define FIELD_MAX 1000
-
-/* qdsn_date - "Tue, 02 Jan 2024 15:04:05 +0000" */
-void
-qdsn_date(uint64_t ms, char *out, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-}
 
 /* one_line - TEXT with control characters replaced, cut to FIELD_MAX */
 static void
@@ -56,7 +45,7 @@ put_head(FILE *f, const struct qdsn *d, const char *boundary)
 {
 	char date[64];
 
-	qdsn_date(d->now_ms, date, sizeof(date));
+	clock_date(d->now_ms, date, sizeof(date));
 	fprintf(f, "From: Mail Delivery System <MAILER-DAEMON@%s>\r\n"
 	    "To: <%s>\r\n"
 	    "Subject: Undelivered Mail Returned to Sender\r\n"
@@ -123,7 +112,7 @@ put_status(FILE *f, const struct qdsn *d, const char *boundary)
 {
 	char date[64];
 
-	qdsn_date(d->arrival_ms, date, sizeof(date));
+	clock_date(d->arrival_ms, date, sizeof(date));
 	put_part(f, boundary, "Delivery report", "message/delivery-status");
 	fprintf(f, "Reporting-MTA: dns; %s\r\n"
 	    "X-Posthaste-Queue-ID: %s\r\n"

@@ -35,7 +35,4 @@ struct qdsn {
 /* qdsn_build - the DSN (CRLF line ends) into a malloc'd *OUT. 0 or -1. */
 int qdsn_build(const struct qdsn *d, char **out, size_t *len);
 
-/* qdsn_date - RFC 5322 date of MS (UTC) into OUT */
-void qdsn_date(uint64_t ms, char *out, size_t len);
-
 #endif

@@ -45,6 +45,17 @@ clock_mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* clock_date - "Tue, 02 Jan 2024 15:04:05 +0000" */
+void
+clock_date(uint64_t ms, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+}
+
 void
 id_new(char out[33])
 {

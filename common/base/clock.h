@@ -13,6 +13,8 @@
 uint64_t clock_now_ms(void);	/* unix ms + offset */
 uint64_t clock_mono_ms(void);	/* monotonic ms, for durations only */
 void clock_set_offset_s(int64_t offset_s);	/* for unit tests */
+/* clock_date - RFC 5322 date-time of MS (UTC) into OUT (Date:, Received:) */
+void clock_date(uint64_t ms, char *out, size_t len);
 
 /* id_new - 32 lowercase hex chars of randomness + NUL (a fresh unique id) */
 void id_new(char out[33]);

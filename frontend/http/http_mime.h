@@ -5,6 +5,8 @@
  * but printable ASCII (so a CR or LF in any field can never end a header line:
  * injection is impossible by construction), a text/plain or text/html body or
  * multipart/alternative with both, 7bit when possible, base64 otherwise.
+ * It follows the Received: line the submission pipeline's submit_received
+ * wrote; a message without messageId gets its Message-ID from the pipeline.
  */
 #ifndef HTTP_MIME_H
 #define HTTP_MIME_H
@@ -12,23 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct evbuffer;
 struct http_email;
+struct submit_buf;
 
 struct http_mime_ctx {
-	const char *hostname;		/* Received: by, generated Message-ID */
-	const char *client_ip;
-	const char *id;			/* submission id, for Received: and the boundary */
-	const char *message_id;		/* without angle brackets */
-	uint64_t now_ms;
+	const char *id;			/* submission id, for the boundary */
+	uint64_t now_ms;		/* Date: */
 };
 
 /* http_mime_build - append the message to OUT. 0 or -1 (out of memory) */
 int http_mime_build(const struct http_email *m, const struct http_mime_ctx *ctx,
-    struct evbuffer *out);
-/* http_mime_date - RFC 5322 date-time of MS */
-void http_mime_date(uint64_t ms, char *buf, size_t len);
+    struct submit_buf *out);
 /* http_mime_crlf - append TEXT[0..len) to OUT with every line end as CRLF */
-int http_mime_crlf(struct evbuffer *out, const char *text, size_t len);
+int http_mime_crlf(struct submit_buf *out, const char *text, size_t len);
 
 #endif

@@ -20,6 +20,7 @@
  *   http_submit_endpoint = (https://<first listen address>)
  *   smtp_submit_endpoint = (the first [smtpd] submission listener, http_control.h)
  *   work_requests = 10000               work_request_ttl = 86400s
+ *   worker_threads = 2                  (threads for DKIM signing)
  * The certificate and key come from [tls] (tls.h); whether the per-client
  * request rate fails open from [ratelimit] http_fail_open (ratelimit.h).
  *
@@ -47,12 +48,13 @@
 #include "rl_client.h"
 #include "rpc.h"
 #include "serve_gate.h"
+#include "submit.h"
 #include "tls.h"
 
 /* httpd_config_rows - the [httpd] table */
 const struct config_row *httpd_config_rows(struct httpd_conf *c)
 {
-	static struct config_row rows[19];
+	static struct config_row rows[20];
 	const struct config_row r[] = {
 		{ "listen", CFG_LIST, 0, -1, "127.0.0.1:8443", &c->listen },
 		{ "hostname", CFG_STR, 0, -1, "", &c->hostname },
@@ -71,6 +73,7 @@ const struct config_row *httpd_config_rows(struct httpd_conf *c)
 		{ "smtp_submit_endpoint", CFG_STR, 0, -1, "", &c->smtp_submit_endpoint },
 		{ "work_requests", CFG_INT, 1, 10000000, "10000", &c->work_requests },
 		{ "work_request_ttl", CFG_MS, 1000, 30LL * 86400000, "86400s", &c->work_request_ttl },
+		{ "worker_threads", CFG_INT, 1, 16, "2", &c->worker_threads },
 		{ NULL, 0, 0, 0, NULL, NULL },
 	};
 
@@ -198,6 +201,10 @@ static void httpd_peers(struct httpd *hd, struct proc *p, struct ph_endpoints *e
 	hd->control = rpc_client_new(p->base, ep->control, NULL);
 	if (hd->rl == NULL || hd->queue == NULL || hd->control == NULL)
 		fatalx("cannot create the ratelimiter, queue or control client");
+	hd->submit = submit_service_xnew(p->base, &(struct submit_conf){ hd->policy, hd->rl,
+	    hd->queue, hd->hostname, (size_t)hd->conf.max_message_size,
+	    (uint64_t)hd->conf.default_per_minute, (uint64_t)hd->conf.default_per_day,
+	    (int)hd->conf.worker_threads });
 }
 
 /* httpd_calls_free - calls still waiting for a peer at exit */
@@ -206,8 +213,8 @@ static void httpd_calls_free(struct httpd *hd)
 	struct http_call *c;
 
 	while ((c = LIST_FIRST(&hd->calls)) != NULL) {
+		submit_cancel(hd->submit, c);
 		rl_client_cancel(hd->rl, c);
-		queue_client_cancel(hd->queue, c);
 		rpc_cancel(hd->control, c);
 		http_call_free(c);
 	}
@@ -219,6 +226,7 @@ static void httpd_cleanup(struct httpd *hd, struct ph_endpoints *ep)
 	httpd_calls_free(hd);
 	evhttp_free(hd->http);
 	http_wr_store_free(hd->wrs);
+	submit_service_free(hd->submit);
 	SSL_CTX_free(hd->ssl);
 	rpc_client_free(hd->control);
 	queue_client_free(hd->queue);

@@ -23,6 +23,7 @@ struct rpc_client;
 struct serve_gate;
 struct http_call;
 struct http_wr_store;
+struct submit_service;
 
 /* httpd_conf - the [httpd] section */
 struct httpd_conf {
@@ -43,6 +44,7 @@ struct httpd_conf {
 	char *smtp_submit_endpoint;
 	long long work_requests;	/* work requests kept in memory ... */
 	long long work_request_ttl;	/* ... for this many ms */
+	long long worker_threads;	/* submit_work: DKIM signing */
 };
 
 LIST_HEAD(http_call_list, http_call);
@@ -62,6 +64,7 @@ struct httpd {
 	struct evhttp *http;
 	struct http_call_list calls;
 	struct http_wr_store *wrs;	/* work requests (http_workreq.h) */
+	struct submit_service *submit;	/* the submission pipeline (and its workers) */
 };
 
 /* httpd_config_rows - the [httpd] row table filling CONF */

@@ -19,8 +19,9 @@
  *
  * Order of a check: (1) a dry run on "authfail:<ip>" (limit - 1, cost 0:
  * refused once the window already holds [smtpd] auth_fail_limit failures),
- * (2) scrypt on a worker thread (smtp_work), against the credential's salt and hash or a
- * dummy pair for an unknown user (same cost, no user enumeration by timing),
+ * (2) scrypt on a worker thread (submit_work), against the credential's salt
+ * and hash or a dummy pair for an unknown user (same cost, no user
+ * enumeration by timing),
  * (3) on failure, one more failure taken on the key; when that one is
  * refused the window is full: 421 instead of 535. Passwords live only in
  * the exchange's buffers and the scrypt job, and are wiped after use.
@@ -40,8 +41,9 @@
 #include "rl_client.h"
 #include "smtp_auth.h"
 #include "smtp_session.h"
-#include "smtp_work.h"
 #include "smtpd.h"
+#include "submit.h"
+#include "submit_work.h"
 
 #define AUTH_SALT_MAX 64
 
@@ -57,7 +59,7 @@ struct smtp_auth {
 	const Ph__RateLimit *limitp;
 };
 
-/* auth_check - one scrypt verification, owned by its smtp_work job */
+/* auth_check - one scrypt verification, owned by its submit_work job */
 struct auth_check {
 	struct smtp_session *s;
 	char pass[SMTP_AUTH_FIELD_MAX];
@@ -165,7 +167,7 @@ smtp_auth_end(struct smtp_session *s)
 void
 smtp_auth_cancel(struct smtp_session *s)
 {
-	smtp_work_cancel(s->sd->work, s);
+	submit_work_cancel(submit_service_work(s->sd->submit), s);
 	if (s->sd->rl)
 		rl_client_cancel(s->sd->rl, s);
 	smtp_auth_wipe(&s->auth);
@@ -254,16 +256,11 @@ static int
 smtp_auth_success(struct smtp_session *s, const char *username)
 {
 	const Ph__Credential *c = policy_credential(s->sd->policy, username);
-	const Ph__Tenant *t;
 
 	if (c == NULL)
 		return -1;	/* deleted while we were checking */
 	snprintf(s->ident.tenant_id, sizeof(s->ident.tenant_id), "%s", c->tenant_id);
 	snprintf(s->ident.user_id, sizeof(s->ident.user_id), "%s", c->user_id);
-	if ((t = policy_tenant(s->sd->policy, c->tenant_id)) != NULL) {
-		s->ident.per_minute = t->per_minute;
-		s->ident.per_day = t->per_day;
-	}
 	s->ident.authed = s->ident.resolved = true;
 	log_info("smtp session %016llx auth: %s authenticated as user %s",
 	    (unsigned long long)s->id, s->ip, c->user_id);
@@ -329,7 +326,8 @@ auth_check_submit(struct smtp_session *s, const uint8_t *salt, size_t saltlen,
 	c->saltlen = saltlen < AUTH_SALT_MAX ? saltlen : AUTH_SALT_MAX;
 	memcpy(c->salt, salt, c->saltlen);
 	memcpy(c->hash, hash, sizeof(c->hash));
-	if (smtp_work_submit(s->sd->work, s, auth_check_run, auth_check_done, c) < 0) {
+	if (submit_work_submit(submit_service_work(s->sd->submit), s, auth_check_run,
+	    auth_check_done, c) < 0) {
 		OPENSSL_clear_free(c, sizeof(*c));
 		return -1;
 	}

@@ -1,7 +1,7 @@
 /*
  * smtp_auth - SMTP AUTH (RFC 4954) with PLAIN (RFC 4616) and LOGIN, only
  * under TLS: the exchange, the checks against the policy replica's
- * credentials (scrypt on smtp_work's threads), and the per-client-IP count of
+ * credentials (scrypt on submit_work's threads), and the per-client-IP count of
  * failures in ph-ratelimiter ("authfail:<ip>", shared by every ph-smtpd)
  * that also counts refused senders (smtp_authz).
  */

@@ -1,63 +1,64 @@
 /*
- * smtp_authz - approved-sender checks for MAIL FROM and the header From.
+ * smtp_authz - approved-sender refusals of ph-smtpd: the reply and the
+ * auth-failure count (the check itself is the pipeline's).
  *
  * The null sender (MAIL FROM:<>) is never an approved sender: it is refused
  * as "535 Authorization failed: address <> not authorized". A header From
- * without any parseable mailbox is a parse error (554), decided by
- * smtp_tx_data_end before this runs.
+ * without any parseable mailbox is refused with its raw value.
  *
  * DIAGNOSTICS: refusals at info level ("smtp session <id> authz ...").
  */
 #include <stdio.h>
-#include <string.h>
 
-#include "addr.h"
 #include "log.h"
-#include "policy.h"
 #include "smtp_auth.h"
 #include "smtp_authz.h"
-#include "smtp_commit.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
+#include "submit.h"
 
-/* smtp_authz_allowed - approved sender of the tenant; user's compartments
- * when authenticated, any compartment for the trusted tenant */
+/* smtp_authz_allowed - the pipeline's sender check for S's identity */
 bool
 smtp_authz_allowed(const struct smtp_session *s, const char *addr)
 {
-	const Ph__User *user = NULL;
+	struct submit_ident who = smtp_tx_ident(s);
 
-	if (addr[0] == '\0' || s->ident.tenant_id[0] == '\0')
-		return false;
-	if (s->ident.authed &&
-	    (user = policy_user(s->sd->policy, s->ident.user_id)) == NULL)
-		return false;
-	return policy_sender(s->sd->policy, s->ident.tenant_id, user, addr) != NULL;
+	return submit_sender_check(s->sd->submit, &who, addr, NULL, 0) == 0;
 }
 
-/* smtp_authz_reply - the 535 (or 421) text for the refused address */
+/* smtp_authz_reply - the 535 (the pipeline's text) or 421 for the refused
+ * address */
 static void
 smtp_authz_reply(const struct smtp_session *s, bool over, char *buf, size_t len)
 {
+	struct submit_result r = { .outcome = SUBMIT_NOT_AUTHORIZED, .address = s->authz_addr };
+
 	if (over)
 		snprintf(buf, len, "421 Too many auth failures, try again later");
 	else
-		snprintf(buf, len, "535 Authorization failed: address %s not authorized",
-		    s->authz_addr[0] ? s->authz_addr : "<>");
+		submit_status(&r, buf, len);
 }
 
-/* smtp_authz_mail_done - the failure was counted: log and reply */
+/* smtp_authz_answer - the failure was counted: the 535, or the 421 and
+ * the end of the session, into REPLY (LEN bytes) and to the client */
+static void
+smtp_authz_answer(struct smtp_session *s, bool over, char *reply, size_t len)
+{
+	smtp_authz_reply(s, over, reply, len);
+	smtp_reply(s, "%s", reply);
+	if (over)
+		smtp_session_close(s);
+}
+
+/* smtp_authz_mail_done - the answer to MAIL, logged; then the next command */
 static void
 smtp_authz_mail_done(struct smtp_session *s, bool over)
 {
 	char reply[ADDR_MAX + 64];
 
-	smtp_authz_reply(s, over, reply, sizeof(reply));
-	smtp_log_rcpt(s, NULL, s->authz_addr, NULL, reply, "Authorization failure");
-	smtp_reply(s, "%s", reply);
-	if (over)
-		smtp_session_close(s);
+	smtp_authz_answer(s, over, reply, sizeof(reply));
+	smtp_log_rcpt(s, NULL, s->authz_addr, reply, "Authorization failure");
 	smtp_session_resume(s);
 }
 
@@ -71,41 +72,23 @@ smtp_authz_refuse_mail(struct smtp_session *s, const char *addr)
 	smtp_authfail_record(s, smtp_authz_mail_done);
 }
 
-/* smtp_authz_data_done - the failure was counted: end the transaction */
+/* smtp_authz_data_done - the answer to DATA (the pipeline logged the
+ * refusal); the transaction ends */
 static void
 smtp_authz_data_done(struct smtp_session *s, bool over)
 {
 	char reply[ADDR_MAX + 64];
 
-	smtp_authz_reply(s, over, reply, sizeof(reply));
-	if (over)
-		smtp_session_close(s);
-	smtp_commit_finish(s, reply, "Authorization failure");
+	smtp_authz_answer(s, over, reply, sizeof(reply));
+	smtp_session_tx_done(s);
 }
 
-/* smtp_authz_from_one - addr_list_parse callback: remember the first refusal */
-static void
-smtp_authz_from_one(void *arg, const char *mailbox)
+/* smtp_authz_refuse_data - count, then reply */
+void
+smtp_authz_refuse_data(struct smtp_session *s, const char *addr)
 {
-	struct smtp_session *s = arg;
-
-	if (s->authz_addr[0] == '\0' && !smtp_authz_allowed(s, mailbox))
-		snprintf(s->authz_addr, sizeof(s->authz_addr), "%s", mailbox);
-}
-
-/* smtp_authz_header_from - every mailbox of From: */
-int
-smtp_authz_header_from(struct smtp_session *s)
-{
-	const char *from = smtp_header_get(&s->tx->hdr, HF_FROM);
-
-	s->authz_addr[0] = '\0';
-	if (addr_list_parse(from, strlen(from), smtp_authz_from_one, s) <= 0)
-		snprintf(s->authz_addr, sizeof(s->authz_addr), "%.*s", ADDR_MAX, from);
-	if (s->authz_addr[0] == '\0')
-		return 0;
+	snprintf(s->authz_addr, sizeof(s->authz_addr), "%s", addr);
 	log_info("smtp session %016llx authz: %s may not send with From %s",
 	    (unsigned long long)s->id, s->ip, s->authz_addr);
 	smtp_authfail_record(s, smtp_authz_data_done);
-	return -1;
 }

@@ -1,12 +1,11 @@
 /*
  * smtp_authz - may this session send as this address? The envelope sender
- * (MAIL FROM) and every mailbox of the header From must be approved senders
- * (policy_sender) of the session's tenant, in a compartment the
- * authenticated user may use (any compartment of the trusted tenant for a
- * trusted-network client). A refusal is "535 Authorization failed: address
- * <address> not authorized", counted as an auth failure of the client IP
- * (421 Too many auth failures once over the limit) and logged with
- * errorType "Authorization failure".
+ * (MAIL FROM, checked at once) and every mailbox of the header From (checked
+ * by the submission pipeline at the end of DATA) must be approved senders
+ * of the session's tenant (submit_sender_check). A refusal is "535
+ * Authorization failed: address <address> not authorized", counted as an
+ * auth failure of the client IP (421 Too many auth failures once over the
+ * limit) and logged with errorType "Authorization failure".
  */
 #ifndef SMTP_AUTHZ_H
 #define SMTP_AUTHZ_H
@@ -20,9 +19,8 @@ bool smtp_authz_allowed(const struct smtp_session *s, const char *addr);
 /* smtp_authz_refuse_mail - MAIL FROM:<ADDR> is not allowed: count, log,
  * reply (the session is paused meanwhile) */
 void smtp_authz_refuse_mail(struct smtp_session *s, const char *addr);
-/* smtp_authz_header_from - at the end of DATA: 0 when every From mailbox is
- * allowed; -1 when one is not (the refusal then finishes the transaction
- * with smtp_commit_finish once the failure was counted) */
-int smtp_authz_header_from(struct smtp_session *s);
+/* smtp_authz_refuse_data - the pipeline refused the message's sender ADDR
+ * (its records are written): count, reply, end the transaction */
+void smtp_authz_refuse_data(struct smtp_session *s, const char *addr);
 
 #endif

@@ -32,6 +32,8 @@
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
+#include "submit.h"
+#include "submit_log.h"
 
 #define ST(x) (1u << (x))
 #define ST_GREETED (ST(STATE_HELO) | ST(STATE_MAIL) | ST(STATE_RCPT))
@@ -44,7 +46,7 @@
 /* smtp_cmd_ctx - what check_* found out, for proceed_* */
 struct smtp_cmd_ctx {
 	struct smtp_path_arg path;
-	enum smtp_rcpt_status rcpt_status;
+	enum submit_rcpt_state rcpt_state;
 };
 
 struct smtp_command_row {
@@ -126,8 +128,6 @@ smtp_resolve_tenant(struct smtp_session *s)
 	s->ident.resolved = true;
 	if ((t = policy_tenant(s->sd->policy, name)) != NULL) {
 		snprintf(s->ident.tenant_id, sizeof(s->ident.tenant_id), "%s", t->id);
-		s->ident.per_minute = t->per_minute;
-		s->ident.per_day = t->per_day;
 		return;
 	}
 	if (!warned)
@@ -193,18 +193,19 @@ proceed_mail(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd
 	smtp_enter_state(s, STATE_MAIL);
 }
 
-/* check_rcpt - path, recipient limit, suppression */
+/* check_rcpt - path, recipient limit, suppression (the pipeline's check) */
 static int
 check_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_ctx *c)
 {
 	enum smtp_arg_error e = smtp_cmd_path(cmd->arg, false, &c->path);
+	struct submit_ident who = smtp_tx_ident(s);
 	char status[ADDR_MAX + 64];
 
 	if (e != ARG_OK) {
 		smtp_reply_path_error(s, e, &c->path, false);
 		if (e == ARG_ADDRESS) {
 			snprintf(status, sizeof(status), "553 <%s> Invalid email address", c->path.shown);
-			smtp_log_rcpt(s, c->path.shown, s->tx->mail_from, NULL, status,
+			smtp_log_rcpt(s, c->path.shown, s->tx->mail_from, status,
 			    "Invalid Recipient");
 		}
 		return -1;
@@ -213,8 +214,7 @@ check_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_c
 		smtp_reply(s, "452 4.5.3 Too many recipients");
 		return -1;
 	}
-	c->rcpt_status = policy_suppression(s->sd->policy, s->ident.tenant_id,
-	    c->path.addr) ? RCPT_SUPPRESSED : RCPT_ACCEPTED;
+	c->rcpt_state = submit_rcpt_check(s->sd->submit, &who, c->path.addr);
 	return 0;
 }
 
@@ -222,13 +222,14 @@ check_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_c
 static void
 proceed_rcpt(struct smtp_session *s, const struct smtp_cmd *cmd, struct smtp_cmd_ctx *c)
 {
+	struct submit_ident who = smtp_tx_ident(s);
 	char reply[ADDR_MAX + SMTP_ID_MAX + 64];
 
-	if (smtp_tx_add_rcpt(s->tx, c->path.addr, c->rcpt_status) < 0) {
+	if (smtp_tx_add_rcpt(s->tx, c->path.addr, c->rcpt_state) < 0) {
 		smtp_reply(s, "451 4.3.0 Server error");
 		return;
 	}
-	smtp_tx_rcpt_reply(s->tx, s, s->tx->nrcpt - 1, reply, sizeof(reply));
+	submit_rcpt_status(&s->tx->rcpts[s->tx->nrcpt - 1], &who, reply, sizeof(reply));
 	smtp_reply(s, "%s", reply);
 	smtp_enter_state(s, STATE_RCPT);
 }

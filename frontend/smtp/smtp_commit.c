@@ -1,155 +1,72 @@
 /*
- * smtp_commit - end of DATA: checks, ratelimiter token, enqueue, reply.
+ * smtp_commit - end of DATA: the pipeline's outcome as an SMTP reply.
  *
- * Replies (seed table): 552 Exceeds byte limit; 554 Message parse error;
- * 451 Error in Processing (DKIM signing failed, smtp_dkim);
- * 455 Maximum messages sent per minute/day reached : limit is N (ratelimiter
- * said no); 451 Server error (ratelimiter unavailable: our documented choice
- * is to refuse, temporarily); 452 System storage error (no queue shard synced
- * the message); 250 2.0.0 Ok: queued as <id>. When every recipient was
- * suppressed there is nothing to deliver: 250 without ratelimit or enqueue.
+ * Replies (seed table): the pipeline's SMTP form of each refusal
+ * (submit_status: 552 Exceeds byte limit; 554 Message parse error; 535
+ * Authorization failed: address <a> not authorized; 455 Maximum messages
+ * sent per minute|day reached : limit is N; 451 Server error when the
+ * ratelimiter is unavailable (our documented choice: refuse, temporarily)
+ * or memory ran out; 451 Error in Processing when DKIM signing failed; 452
+ * System storage error when no queue shard synced the message), and
+ * "250 2.0.0 Ok: queued as <id>" when accepted (the submission id when
+ * every recipient was suppressed: nothing was enqueued). A refused header
+ * From is counted as an auth failure of the client IP first (smtp_authz):
+ * over the limit the reply is "421 Too many auth failures, try again
+ * later" and the session closes.
  *
- * DIAGNOSTICS: per-message failures are warnings.
+ * DIAGNOSTICS: none of its own; the pipeline logs.
  */
 #include <stdio.h>
-#include <string.h>
 
-#include "log.h"
-#include "queue_client.h"
-#include "ratelimit.h"
-#include "rl_client.h"
 #include "smtp_authz.h"
 #include "smtp_commit.h"
-#include "smtp_dkim.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
+#include "submit.h"
 
-/* smtp_commit_finish - log, reply, and hand the session back */
-void
-smtp_commit_finish(struct smtp_session *s, const char *reply, const char *error_type)
+/* smtp_commit_on_done - the pipeline's outcome: the reply to DATA */
+static void
+smtp_commit_on_done(void *arg, const struct submit_result *r)
 {
-	smtp_tx_log(s->tx, s, reply, error_type);
+	struct smtp_session *s = arg;
+	char reply[ADDR_MAX + 256];
+
+	switch (r->outcome) {
+	case SUBMIT_NOT_AUTHORIZED:
+		smtp_authz_refuse_data(s, r->address);
+		return;
+	case SUBMIT_ACCEPTED:
+	case SUBMIT_ALL_SUPPRESSED:
+		snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", r->queue_id);
+		break;
+	default:
+		submit_status(r, reply, sizeof(reply));
+		break;
+	}
 	smtp_reply(s, "%s", reply);
 	smtp_session_tx_done(s);
 }
 
-/* smtp_commit_on_enqueue - the queue's answer */
-static void
-smtp_commit_on_enqueue(void *arg, int ok, const char *queue_id)
-{
-	struct smtp_session *s = arg;
-	char reply[256];
-
-	if (!ok) {
-		log_warnx("session %016llx: no queue shard stored the message",
-		    (unsigned long long)s->id);
-		smtp_commit_finish(s, "452 System storage error", "System storage error");
-		return;
-	}
-	snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", queue_id);
-	smtp_commit_finish(s, reply, NULL);
-}
-
-/* smtp_commit_on_signed - signed (or nothing to sign): to a queue shard */
-static void
-smtp_commit_on_signed(struct smtp_session *s, int rc)
-{
-	if (rc < 0) {
-		smtp_commit_finish(s, "451 Error in Processing", "Error in Processing");
-		return;
-	}
-	queue_client_enqueue(s->sd->queue, &s->tx->req, smtp_commit_on_enqueue, s);
-}
-
-/* smtp_commit_enqueue - the request, DKIM signing, then the queue */
-static void
-smtp_commit_enqueue(struct smtp_session *s)
-{
-	if (smtp_tx_request(s->tx, s) < 0) {
-		smtp_commit_finish(s, "451 Server error", "Server error");
-		return;
-	}
-	smtp_dkim_sign(s, smtp_commit_on_signed);
-}
-
-/* smtp_commit_on_rate - the ratelimiter's answer */
-static void
-smtp_commit_on_rate(void *arg, const struct rl_result *res)
-{
-	struct smtp_session *s = arg;
-	char reply[256];
-
-	switch (res->status) {
-	case RL_ALLOWED:
-		smtp_commit_enqueue(s);
-		return;
-	case RL_DENIED:
-		memcpy(reply, "455 ", 4);
-		ratelimit_message(res, reply + 4, sizeof(reply) - 4);
-		smtp_commit_finish(s, reply, ratelimit_error_type(res));
-		return;
-	case RL_UNAVAILABLE:
-	default:
-		log_warnx("session %016llx: ratelimiter unavailable", (unsigned long long)s->id);
-		smtp_commit_finish(s, "451 Server error", "Server error");
-		return;
-	}
-}
-
-/* smtp_commit_rate - take the tenant's tokens (keys and limits: ratelimit.h;
- * rl_client copies them, so they may live on the stack) */
-static void
-smtp_commit_rate(struct smtp_session *s)
-{
-	const struct smtpd_conf *c = &s->sd->conf;
-	struct ratelimit_send sl;
-	const char *shard_key;
-
-	shard_key = ratelimit_tenant(&sl, s->ident.tenant_id, s->ident.per_minute,
-	    s->ident.per_day, (uint64_t)c->default_per_minute, (uint64_t)c->default_per_day);
-	rl_client_take(s->sd->rl, shard_key, sl.limitp, RATELIMIT_SEND_N,
-	    smtp_tx_cost(s->tx), smtp_commit_on_rate, s);
-}
-
-/* smtp_commit_start - verdicts that need no peer, then the ratelimiter */
+/* smtp_commit_start - the transaction and the message into the pipeline */
 void
 smtp_commit_start(struct smtp_session *s)
 {
 	struct smtp_tx *tx = s->tx;
-	char reply[256];
+	struct submit_req r = {
+		.channel = SUBMIT_SMTP, .id = tx->id, .who = smtp_tx_ident(s),
+		.mail_from = tx->mail_from, .rcpts = tx->rcpts, .nrcpt = tx->nrcpt,
+		.msg = &s->body, .msg_start = tx->trace_len,
+		.msg_size = tx->trace_len + tx->data.total, .msg_nomem = tx->data.nomem,
+		.client_ip = s->ip, .helo = s->helo, .received_ms = tx->received_ms,
+	};
 
-	if (tx->data.overflow) {
-		smtp_commit_finish(s, "552 Exceeds byte limit", "Byte limit exceeded");
-		return;
-	}
-	if (tx->data.nomem) {
-		smtp_commit_finish(s, "451 Server error", "Server error");
-		return;
-	}
-	if (smtp_tx_data_end(tx) < 0) {
-		log_debug("session %016llx: message parse error: %s",
-		    (unsigned long long)s->id, tx->hdr.error);
-		smtp_commit_finish(s, "554 Message parse error", "Message parse error");
-		return;
-	}
-	if (smtp_authz_header_from(s) < 0)
-		return;		/* 535 Authorization failed, once counted */
-	if (tx->naccepted == 0) {
-		snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as %s", tx->id);
-		smtp_commit_finish(s, reply, NULL);
-		return;
-	}
-	smtp_commit_rate(s);
+	submit_start(s->sd->submit, &r, smtp_commit_on_done, s);
 }
 
 /* smtp_commit_cancel - the session is freed while waiting */
 void
 smtp_commit_cancel(struct smtp_session *s)
 {
-	if (s->sd->rl)
-		rl_client_cancel(s->sd->rl, s);
-	if (s->sd->queue)
-		queue_client_cancel(s->sd->queue, s);
-	smtp_dkim_cancel(s);
+	submit_cancel(s->sd->submit, s);
 }

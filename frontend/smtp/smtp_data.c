@@ -10,46 +10,13 @@
 #include <event2/buffer.h>
 
 #include "smtp_data.h"
-#include "smtp_header.h"
-
-/* smtp_buf_append - add LEN bytes, growing by doubling; 0 or -1 */
-int
-smtp_buf_append(struct smtp_buf *b, const void *data, size_t len)
-{
-	if (len == 0)
-		return 0;	/* memcpy to a NULL buffer is undefined even for 0 bytes */
-	if (b->len + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < b->len + len)
-			cap *= 2;
-		if ((p = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, data, len);
-	b->len += len;
-	return 0;
-}
-
-/* smtp_buf_free - release the memory */
-void
-smtp_buf_free(struct smtp_buf *b)
-{
-	free(b->p);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
+#include "submit_buf.h"
 
 /* smtp_data_start - reset D for a new message */
 void
-smtp_data_start(struct smtp_data *d, struct smtp_buf *body,
-    struct smtp_header *hdr, size_t max_size)
+smtp_data_start(struct smtp_data *d, struct submit_buf *body, size_t max_size)
 {
 	d->body = body;
-	d->hdr = hdr;
 	d->max_size = max_size;
 	d->total = 0;
 	d->at_bol = true;
@@ -71,8 +38,8 @@ smtp_data_store(struct smtp_data *d, const char *p, size_t len, bool eol)
 		d->overflow = true;
 		return;
 	}
-	if (smtp_buf_append(d->body, p, len) < 0 ||
-	    (eol && smtp_buf_append(d->body, "\r\n", 2) < 0))
+	if (submit_buf_append(d->body, p, len) < 0 ||
+	    (eol && submit_buf_append(d->body, "\r\n", 2) < 0))
 		d->nomem = true;
 }
 
@@ -84,10 +51,6 @@ smtp_data_piece(struct smtp_data *d, const char *p, size_t len, bool eol)
 		p++;
 		len--;
 	}
-	if (d->at_bol && eol)
-		smtp_header_line(d->hdr, p, len);
-	else if (d->at_bol)
-		smtp_header_too_long(d->hdr);
 	smtp_data_store(d, p, len, eol);
 	d->at_bol = eol;
 }

@@ -1,8 +1,9 @@
 /*
  * smtp_data - the DATA phase reader: turns the dot-stuffed, CRLF-terminated
  * lines a client sends after "354" into the message body, detects the final
- * "." line, enforces the size limit and feeds each line to the header scan.
- * Works on any evbuffer, so it is tested without sockets.
+ * "." line and enforces the size limit (the header is the submission
+ * pipeline's to scan, frontend/submit). Works on any evbuffer, so it is
+ * tested without sockets.
  *
  * Line ends: only <CRLF>.<CRLF> ends the message (a "." line next to a bare LF
  * does not: no SMTP smuggling). A line that ends in a bare LF is stored with
@@ -17,21 +18,12 @@
 #include <stddef.h>
 
 struct evbuffer;
-struct smtp_header;
+struct submit_buf;
 
 #define SMTP_DATA_CHUNK (64 * 1024)
 
-/* smtp_buf - a growable byte buffer, reused from message to message */
-struct smtp_buf {
-	char *p;
-	size_t len, cap;
-};
-int smtp_buf_append(struct smtp_buf *b, const void *data, size_t len);
-void smtp_buf_free(struct smtp_buf *b);
-
 struct smtp_data {
-	struct smtp_buf *body;		/* where the message goes (may hold a Received: line) */
-	struct smtp_header *hdr;	/* fed every complete line while in the header */
+	struct submit_buf *body;	/* where the message goes (may hold a Received: line) */
 	size_t max_size;		/* body limit in bytes */
 	size_t total;			/* bytes of message received, kept or not */
 	bool at_bol;			/* the next byte starts a line */
@@ -43,8 +35,7 @@ struct smtp_data {
 enum smtp_data_status { DATA_MORE, DATA_END };
 
 /* smtp_data_start - a new message into BODY (not cleared), at most MAX_SIZE bytes */
-void smtp_data_start(struct smtp_data *d, struct smtp_buf *body,
-    struct smtp_header *hdr, size_t max_size);
+void smtp_data_start(struct smtp_data *d, struct submit_buf *body, size_t max_size);
 /* smtp_data_feed - consume what IN holds; DATA_END once the final "." line was
  * consumed (the rest of IN, e.g. pipelined commands, is left there) */
 enum smtp_data_status smtp_data_feed(struct smtp_data *d, struct evbuffer *in);

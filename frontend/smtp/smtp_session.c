@@ -294,7 +294,7 @@ smtp_session_free(struct smtp_session *s)
 	}
 	smtp_session_unqueue(s);
 	smtp_tx_free(s->tx);
-	smtp_buf_free(&s->body);
+	submit_buf_free(&s->body);
 	smtp_auth_cancel(s);
 	if (s->linger)
 		event_free(s->linger);
@@ -508,7 +508,6 @@ smtp_session_reset(struct smtp_session *s)
 	s->esmtp = false;
 	s->ident.authed = s->ident.resolved = false;
 	s->ident.tenant_id[0] = s->ident.user_id[0] = '\0';
-	s->ident.per_minute = s->ident.per_day = 0;
 	smtp_enter_state(s, STATE_CONNECTED);
 }
 

@@ -22,7 +22,7 @@
 #include <netinet/in.h>
 
 #include "addr.h"
-#include "smtp_data.h"
+#include "submit_buf.h"
 
 struct bufferevent;
 struct evbuffer;
@@ -56,7 +56,6 @@ struct smtp_ident {
 	bool resolved;			/* tenant looked up */
 	char tenant_id[SMTP_ID_MAX];
 	char user_id[SMTP_ID_MAX];	/* "" for trusted clients */
-	uint64_t per_minute, per_day;	/* the tenant's limits */
 };
 
 struct smtp_session {
@@ -84,7 +83,7 @@ struct smtp_session {
 	int lingered;			/* linger rounds so far */
 	struct smtp_ident ident;
 	struct smtp_tx *tx;
-	struct smtp_buf body;		/* reused from message to message */
+	struct submit_buf body;		/* reused from message to message */
 	LIST_ENTRY(smtp_session) entry;
 	LIST_ENTRY(smtp_session) flush_entry;
 };

@@ -48,9 +48,9 @@
 #include "smtp_acl.h"
 #include "smtp_listener.h"
 #include "smtp_session.h"
-#include "smtp_work.h"
 #include "smtpd.h"
 #include "strmap.h"
+#include "submit.h"
 
 /* smtpd_config_rows - the [smtpd] table */
 const struct config_row *
@@ -157,8 +157,6 @@ smtpd_setup(struct smtpd *sd, struct proc *p)
 	if ((sd->per_ip = strmap_new()) == NULL)
 		fatal_nomem(__func__);
 	smtpd_tls(sd, p);
-	if ((sd->work = smtp_work_new(p->base, (int)sd->conf.worker_threads)) == NULL)
-		fatalx("cannot start the worker threads");
 	sd->base = p->base;
 	sd->proc = p;
 	LIST_INIT(&sd->sessions);
@@ -181,6 +179,10 @@ smtpd_peers(struct smtpd *sd, struct proc *p, struct ph_endpoints *ep)
 	sd->queue = queue_client_new(p->base, &ep->queue, (unsigned)sd->conf.queue_timeout);
 	if (sd->rl == NULL || sd->queue == NULL)
 		fatalx("cannot create the ratelimiter or queue client");
+	sd->submit = submit_service_xnew(p->base, &(struct submit_conf){ sd->policy, sd->rl,
+	    sd->queue, sd->hostname, (size_t)sd->conf.max_message_size,
+	    (uint64_t)sd->conf.default_per_minute, (uint64_t)sd->conf.default_per_day,
+	    (int)sd->conf.worker_threads });
 }
 
 /* smtpd_conf_free - what config_apply and config_endpoints allocated */
@@ -234,7 +236,7 @@ smtpd_run(struct proc *p)
 		smtp_session_free(LIST_FIRST(&sd.sessions));
 	smtp_listener_close(&sd);
 	event_free(sd.flush_ev);
-	smtp_work_free(sd.work);
+	submit_service_free(sd.submit);
 	SSL_CTX_free(sd.tls);
 	queue_client_free(sd.queue);
 	rl_client_free(sd.rl);

@@ -24,8 +24,8 @@ struct serve_gate;
 struct smtp_acl;
 struct smtp_listener;
 struct smtp_session;
-struct smtp_work;
 struct strmap;
+struct submit_service;
 
 /* smtpd_conf - the [smtpd] section */
 struct smtpd_conf {
@@ -47,7 +47,7 @@ struct smtpd_conf {
 	long long queue_timeout;	/* ms */
 	long long auth_fail_limit;	/* failed AUTHs / refused senders per client IP ... */
 	long long auth_fail_window;	/* ... in this many ms */
-	long long worker_threads;	/* smtp_work: scrypt, DKIM signing */
+	long long worker_threads;	/* submit_work: scrypt, DKIM signing */
 };
 
 LIST_HEAD(smtp_session_list, smtp_session);
@@ -62,7 +62,8 @@ struct smtpd {
 	struct queue_client *queue;
 	struct serve_gate *gate;	/* may it serve? NULL in unit tests: yes */
 	SSL_CTX *tls;			/* NULL in unit tests: no STARTTLS */
-	struct smtp_work *work;		/* CPU-heavy jobs off the loop */
+	struct submit_service *submit;	/* the submission pipeline, with the worker
+					 * pool for CPU-heavy jobs off the loop */
 	struct smtp_acl *trusted;
 	struct smtp_listener *listeners;
 	struct smtp_session_list sessions;

@@ -1,5 +1,5 @@
 /*
- * dkim_bench - DKIM signatures per second on one core (common/dkim_sign):
+ * dkim_bench - DKIM signatures per second on one core (frontend/submit/dkim_sign):
  * RSA-2048 and Ed25519 keys, 1 KiB and 100 KiB messages, each case run for
  * SECONDS (argument, default 2) through one signer, as ph-smtpd does (the
  * key parsed once, then cached). Not a test: nothing here passes or fails.

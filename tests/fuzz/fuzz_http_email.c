@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <event2/buffer.h>
 
 #include "http_email.h"
 #include "http_mime.h"
+#include "submit_buf.h"
 
 /* check_crlf - every CR is followed by LF and every LF preceded by CR */
 static void check_crlf(const unsigned char *p, size_t n)
@@ -27,15 +27,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct http_email m;
 	struct http_err err;
-	struct http_mime_ctx ctx = { "fuzz.test", "127.0.0.1", "0123456789abcdef0123456789abcdef",
-	    "id@fuzz.test", 0 };
-	struct evbuffer *out;
+	struct http_mime_ctx ctx = { "0123456789abcdef0123456789abcdef", 0 };
+	struct submit_buf out = { 0 };
 
-	if (http_email_decode((const char *)data, size, &m, &err) == 0 &&
-	    (out = evbuffer_new()) != NULL) {
-		if (http_mime_build(&m, &ctx, out) == 0)
-			check_crlf(evbuffer_pullup(out, -1), evbuffer_get_length(out));
-		evbuffer_free(out);
+	if (http_email_decode((const char *)data, size, &m, &err) == 0) {
+		if (http_mime_build(&m, &ctx, &out) == 0)
+			check_crlf((const unsigned char *)out.p, out.len);
+		submit_buf_free(&out);
 	} else if (err.status != 400 || err.code == NULL) {
 		abort();
 	}

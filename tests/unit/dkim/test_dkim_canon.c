@@ -1,5 +1,5 @@
 /*
- * test_dkim_canon - common/dkim_canon: the RFC 6376 3.4.5 example, then the
+ * test_dkim_canon - frontend/submit/dkim_canon: the RFC 6376 3.4.5 example, then the
  * edges one at a time: folds, tabs, WSP around the colon and at the ends,
  * empty and missing bodies, bodies without a final CRLF, trailing empty and
  * blank lines, bare CR/LF as ordinary octets, the header scan's end cases.

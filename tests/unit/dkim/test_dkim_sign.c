@@ -1,5 +1,5 @@
 /*
- * test_dkim_sign - common/dkim_sign checked by an independent verifier:
+ * test_dkim_sign - frontend/submit/dkim_sign checked by an independent verifier:
  * libopendkim's, reading the public keys from a key file (DKIM_QUERY_FILE).
  * A matrix of messages with awkward headers and bodies, each signed with a
  * fresh RSA-2048 key and an Ed25519 key, must verify, and must stop

@@ -1,6 +1,6 @@
 /*
  * test_smtp_data - the DATA reader (dot-unstuffing, end detection, line ends,
- * size limit) and the RFC 5322 header scan.
+ * size limit); the header scan is the pipeline's (tests/unit/submit).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,12 +11,11 @@
 #include <event2/buffer.h>
 
 #include "smtp_data.h"
-#include "smtp_header.h"
+#include "submit_buf.h"
 
 struct fixture {
 	struct evbuffer *in;
-	struct smtp_buf body;
-	struct smtp_header hdr;
+	struct submit_buf body;
 	struct smtp_data data;
 };
 
@@ -27,8 +26,7 @@ setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	f->in = evbuffer_new();
-	smtp_header_init(&f->hdr);
-	smtp_data_start(&f->data, &f->body, &f->hdr, 1024 * 1024);
+	smtp_data_start(&f->data, &f->body, 1024 * 1024);
 	*state = f;
 	return 0;
 }
@@ -40,7 +38,7 @@ teardown(void **state)
 	struct fixture *f = *state;
 
 	evbuffer_free(f->in);
-	smtp_buf_free(&f->body);
+	submit_buf_free(&f->body);
 	free(f);
 	return 0;
 }
@@ -71,7 +69,6 @@ test_simple(void **state)
 	assert_int_equal(feed(f, ".\r\nQUIT\r\n"), DATA_END);
 	body_is(f, "From: a@b\r\n\r\nhello\r\n");
 	assert_int_equal(evbuffer_get_length(f->in), 6);
-	assert_int_equal(smtp_header_finish(&f->hdr), 0);
 }
 
 /* test_unstuff - ".." at line start loses one dot */
@@ -154,120 +151,6 @@ test_long_line(void **state)
 	free(big);
 }
 
-struct hdr_case {
-	const char *msg;	/* lines separated by \n, no final dot */
-	int want;
-	const char *want_from, *want_subject, *want_msgid;
-};
-
-static const struct hdr_case hdr_cases[] = {
-	{ "From: a@b.example\nSubject: hi\nMessage-ID: <1@x>\n\nbody", 0, "a@b.example", "hi", "<1@x>" },
-	{ "from:a@b.example\nsubject:  folded\n\tsubject\n\nbody", 0, "a@b.example", "folded\tsubject", "" },
-	{ "Subject: only header, no body\nFrom: x@y", 0, "x@y", "only header, no body", "" },
-	{ "From : a@b\n\n", 0, "a@b", "", "" },
-	{ "From: first@x\nFrom: second@x\n\n", 0, "first@x", "", "" },
-	{ "Subject: no from\n\nbody", -1, NULL, NULL, NULL },
-	{ "\nbody without header", -1, NULL, NULL, NULL },
-	{ "this is not a header\n\nbody", -1, NULL, NULL, NULL },
-	{ "From: a@b\nbroken line\n\nbody", -1, NULL, NULL, NULL },
-	{ " leading continuation\nFrom: a@b\n\n", -1, NULL, NULL, NULL },
-	{ "Bad Name: x\nFrom: a@b\n\n", -1, NULL, NULL, NULL },
-	{ ": x\nFrom: a@b\n\n", -1, NULL, NULL, NULL },
-	{ "", -1, NULL, NULL, NULL },
-};
-
-/* scan - feed MSG's lines to a fresh header scan */
-static int
-scan(struct smtp_header *h, const char *msg)
-{
-	const char *p = msg, *nl;
-
-	smtp_header_init(h);
-	while (*msg && (nl = strchr(p, '\n')) != NULL) {
-		smtp_header_line(h, p, (size_t)(nl - p));
-		p = nl + 1;
-	}
-	if (*p)
-		smtp_header_line(h, p, strlen(p));
-	return smtp_header_finish(h);
-}
-
-/* test_header_table - table of messages: got X, want Y */
-static void
-test_header_table(void **state)
-{
-	struct smtp_header h;
-	size_t i;
-
-	for (i = 0; i < sizeof(hdr_cases) / sizeof(hdr_cases[0]); i++) {
-		const struct hdr_case *c = &hdr_cases[i];
-		int got = scan(&h, c->msg);
-
-		if (got != c->want)
-			fail_msg("case %zu: got %d (%s), want %d", i, got,
-			    h.error ? h.error : "", c->want);
-		if (got < 0)
-			continue;
-		if (strcmp(smtp_header_get(&h, HF_FROM), c->want_from) ||
-		    strcmp(smtp_header_get(&h, HF_SUBJECT), c->want_subject) ||
-		    strcmp(smtp_header_get(&h, HF_MESSAGE_ID), c->want_msgid))
-			fail_msg("case %zu: got from='%s' subject='%s' id='%s'", i,
-			    smtp_header_get(&h, HF_FROM), smtp_header_get(&h, HF_SUBJECT),
-			    smtp_header_get(&h, HF_MESSAGE_ID));
-	}
-}
-
-/* test_header_too_big - no header end within 256 KB */
-static void
-test_header_too_big(void **state)
-{
-	struct smtp_header h;
-	char line[900];
-
-	memset(line, 'v', sizeof(line));
-	memcpy(line, "X-Big: ", 7);
-	smtp_header_init(&h);
-	smtp_header_line(&h, "From: a@b", 9);
-	for (int i = 0; i < 300; i++)
-		smtp_header_line(&h, line, sizeof(line));
-	assert_int_equal(h.state, HDR_ERROR);
-	assert_int_equal(smtp_header_finish(&h), -1);
-}
-
-/* test_header_long_value - a huge Subject is truncated, not overflowed */
-static void
-test_header_long_value(void **state)
-{
-	struct smtp_header h;
-	char line[5000];
-
-	memset(line, 's', sizeof(line));
-	memcpy(line, "Subject: ", 9);
-	smtp_header_init(&h);
-	smtp_header_line(&h, "From: a@b", 9);
-	smtp_header_line(&h, line, sizeof(line));
-	smtp_header_line(&h, "", 0);
-	assert_int_equal(smtp_header_finish(&h), 0);
-	assert_int_equal(strlen(smtp_header_get(&h, HF_SUBJECT)), SMTP_HEADER_VALUE_MAX - 2);	/* minus the blank after the colon */
-}
-
-/* test_data_header_line_too_long - a giant first line fails the header */
-static void
-test_data_header_line_too_long(void **state)
-{
-	struct fixture *f = *state;
-	size_t n = SMTP_DATA_CHUNK + 10;
-	char *big = malloc(n + 1);
-
-	memset(big, 'h', n);
-	memcpy(big, "From: ", 6);
-	big[n] = '\0';
-	feed(f, big);
-	assert_int_equal(feed(f, "\r\n\r\n.\r\n"), DATA_END);
-	assert_int_equal(smtp_header_finish(&f->hdr), -1);
-	free(big);
-}
-
 int
 main(void)
 {
@@ -279,10 +162,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lf_dot_crlf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_size_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_line, setup, teardown),
-		cmocka_unit_test(test_header_table),
-		cmocka_unit_test(test_header_too_big),
-		cmocka_unit_test(test_header_long_value),
-		cmocka_unit_test_setup_teardown(test_data_header_line_too_long, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,9 @@
 /*
  * test_smtp_session - the SMTP state machine driven by event sequences,
  * without sockets: bytes go in with smtp_session_input(), replies come out of
- * the session's output buffer. The ratelimiter and queue clients are fakes
- * (--wrap): their callbacks run "later", when the test completes them.
+ * the session's output buffer; the submission pipeline runs behind DATA. The
+ * ratelimiter and queue clients are fakes (tests/unit/submit/fake_peers):
+ * their callbacks run "later", when the test completes them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,112 +14,23 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 
+#include "fake_peers.h"
 #include "policy.h"
-#include "queue_client.h"
-#include "ratelimit.h"
-#include "rl_client.h"
 #include "smtp_auth.h"
 #include "smtp_session.h"
 #include "smtp_tx.h"
 #include "smtpd.h"
 #include "strmap.h"
+#include "submit.h"
 
 #define TENANT "ocid1.tenancy.oc1..tenant"
-
-/* ---- fakes ---- */
-static struct {
-	rl_cb rl_cb;
-	void *rl_arg;
-	uint64_t rl_cost;
-	char rl_key0[RATELIMIT_KEY_MAX];
-	uint64_t rl_limit0;
-	struct rl_result rl_result;	/* what the fake ratelimiter answers */
-	int authfail;			/* "authfail:<ip>" failures counted */
-	bool authfail_over;		/* the fake answers: over the limit */
-	queue_enqueue_cb q_cb;
-	void *q_arg;
-	int q_ok;			/* what the fake queue answers */
-	int enqueued;
-	size_t last_nrcpt;
-	char last_rcpt0[ADDR_MAX + 1];
-	char last_from[ADDR_MAX + 1];
-	char last_subject[128];
-	char last_body_start[16];
-} fake;
-
-void
-__wrap_rl_client_take(struct rl_client *c, const char *shard_key,
-    const Ph__RateLimit *const *limits, size_t n, uint64_t cost, rl_cb cb, void *arg)
-{
-	static const struct rl_result allowed = { RL_ALLOWED, -1, 0, 0 };
-	static const struct rl_result denied = { RL_DENIED, 0, 3, 1000 };
-
-	if (n == 1) {	/* a failure counted for the client IP: answer now */
-		assert_string_equal(shard_key, "authfail:127.0.0.1");
-		assert_int_equal(cost, 1);
-		fake.authfail++;
-		cb(arg, fake.authfail_over ? &denied : &allowed);
-		return;
-	}
-	assert_int_equal(n, 2);
-	assert_string_equal(shard_key, TENANT);
-	fake.rl_cb = cb;
-	fake.rl_arg = arg;
-	fake.rl_cost = cost;
-	snprintf(fake.rl_key0, sizeof(fake.rl_key0), "%s", limits[0]->key);
-	fake.rl_limit0 = limits[0]->limit;
-}
-
-void
-__wrap_rl_client_cancel(struct rl_client *c, void *arg)
-{
-	if (fake.rl_arg == arg)
-		fake.rl_cb = NULL;
-}
-
-void
-__wrap_queue_client_enqueue(struct queue_client *c, Ph__EnqueueRequest *req,
-    queue_enqueue_cb cb, void *arg)
-{
-	fake.q_cb = cb;
-	fake.q_arg = arg;
-	fake.last_nrcpt = req->n_rcpts;
-	snprintf(fake.last_rcpt0, sizeof(fake.last_rcpt0), "%s", req->n_rcpts ? req->rcpts[0] : "");
-	snprintf(fake.last_from, sizeof(fake.last_from), "%s", req->header_from);
-	snprintf(fake.last_subject, sizeof(fake.last_subject), "%s", req->subject);
-	snprintf(fake.last_body_start, sizeof(fake.last_body_start), "%.9s", req->body.data);
-	assert_string_equal(req->source, "smtp");
-	assert_string_equal(req->tenant_id, TENANT);
-}
-
-void
-__wrap_queue_client_cancel(struct queue_client *c, void *arg)
-{
-	if (fake.q_arg == arg)
-		fake.q_cb = NULL;
-}
 
 /* fake_run - complete pending calls, as the loop would later */
 static void
 fake_run(void)
 {
-	for (;;) {
-		if (fake.rl_cb) {
-			rl_cb cb = fake.rl_cb;
-
-			fake.rl_cb = NULL;
-			cb(fake.rl_arg, &fake.rl_result);
-		} else if (fake.q_cb) {
-			queue_enqueue_cb cb = fake.q_cb;
-			char id[32];
-
-			fake.q_cb = NULL;
-			snprintf(id, sizeof(id), "Q%d", ++fake.enqueued);
-			cb(fake.q_arg, fake.q_ok, fake.q_ok ? id : NULL);
-		} else {
-			return;
-		}
-	}
+	while (fake_peers_step())
+		;
 }
 
 /* ---- fixture ---- */
@@ -188,10 +100,11 @@ setup(void **state)
 	LIST_INIT(&f->sd.sessions);
 	f->policy = f->sd.policy = fixture_policy();
 	assert_non_null(f->policy);
-	memset(&fake, 0, sizeof(fake));
-	fake.rl_result.status = RL_ALLOWED;
-	fake.rl_result.denied_index = -1;
-	fake.q_ok = 1;
+	f->sd.submit = submit_service_xnew(NULL, &(struct submit_conf){ .policy = f->policy,
+	    .rl = f->sd.rl, .queue = f->sd.queue, .hostname = f->sd.hostname,
+	    .max_message_size = 10000, .default_per_minute = 18000,
+	    .default_per_day = 50000 });
+	fake_peers_reset();
 	*state = f;
 	return 0;
 }
@@ -204,8 +117,10 @@ teardown(void **state)
 
 	while (!LIST_EMPTY(&f->sd.sessions))
 		smtp_session_free(LIST_FIRST(&f->sd.sessions));
+	submit_service_free(f->sd.submit);
 	policy_free(f->policy);
 	strmap_free(f->sd.per_ip, NULL);
+	fake_peers_reset();
 	free(f);
 	return 0;
 }
@@ -428,11 +343,13 @@ test_enqueue_request(void **state)
 	struct fixture *f = *state;
 	struct smtp_session *s = expect_after_data(f, MSG, "250 2.0.0 Ok: queued as Q1");
 
-	assert_int_equal(fake.last_nrcpt, 2);
-	assert_string_equal(fake.last_rcpt0, "r@y.example");
-	assert_string_equal(fake.last_from, "s@x.example");
-	assert_string_equal(fake.last_subject, "test");
-	assert_string_equal(fake.last_body_start, "Received:");
+	assert_string_equal(fake.rcpts, "r@y.example,r2@y.example");
+	assert_string_equal(fake.header_from, "s@x.example");
+	assert_string_equal(fake.subject, "test");
+	assert_string_equal(fake.source, "smtp");
+	assert_string_equal(fake.tenant, TENANT);
+	assert_true(strncmp(fake.body, "Received: from c (127.0.0.1)\r\n", 30) == 0);
+	assert_string_equal(fake.rl_shard, TENANT);
 	assert_int_equal(fake.rl_cost, 2);
 	assert_string_equal(fake.rl_key0, "tenant:" TENANT ":minute");
 	assert_int_equal(fake.rl_limit0, 77);
@@ -600,6 +517,7 @@ test_authz_too_many(void **state)
 	s = run_seq(f, &q);
 	assert_true(s->closing);
 	assert_int_equal(fake.authfail, 1);
+	assert_string_equal(fake.authfail_key, "authfail:127.0.0.1");
 }
 
 /* test_auth_syntax - the AUTH rows that need no credential check (TLS on) */

@@ -1,11 +1,11 @@
 /*
- * smtp_work - the worker threads of ph-smtpd (see smtp_work.h).
+ * submit_work - the worker threads of a frontend (see submit_work.h).
  *
  * Jobs sit on a FIFO (todo) under one mutex; a worker pops one, runs it
  * without the lock, appends it to the done FIFO and writes one byte to the
  * wake-up pipe. The loop's pipe event pops the done FIFO one job at a time
  * and calls the job's done function: a done function may free another
- * session, whose finished jobs must still be on the FIFO to be cancelled.
+ * owner, whose finished jobs must still be on the FIFO to be cancelled.
  * Cancelling only marks a job: a worker may be running it, and the job's
  * memory is its done function's to release. A job marked before a worker
  * took it is never run.
@@ -19,15 +19,15 @@
 #include <unistd.h>
 #include <event2/event.h>
 
-#include "smtp_work.h"
+#include "submit_work.h"
 
 #define WORK_MAX_THREADS 16
 
 struct work_job {
 	struct work_job *next;
 	const void *owner;
-	smtp_work_fn run;
-	smtp_work_done_fn done;
+	submit_work_fn run;
+	submit_work_done_fn done;
 	void *arg;
 	bool cancelled;		/* set on the loop under the mutex */
 };
@@ -36,7 +36,7 @@ struct work_fifo {
 	struct work_job *head, **tail;
 };
 
-struct smtp_work {
+struct submit_work {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct work_fifo todo, done;
@@ -70,7 +70,7 @@ fifo_pop(struct work_fifo *f)
 
 /* work_notify - wake the loop: the done FIFO has jobs */
 static void
-work_notify(struct smtp_work *w)
+work_notify(struct submit_work *w)
 {
 	if (write(w->pipe[1], "", 1) < 0) {
 		/* the pipe is full: the loop has wake-ups pending anyway */
@@ -80,7 +80,7 @@ work_notify(struct smtp_work *w)
 /* work_pop - the next job to run for worker SLOT, NULL when stopping;
  * cancelled jobs go straight to the done FIFO */
 static struct work_job *
-work_pop(struct smtp_work *w, int slot)
+work_pop(struct submit_work *w, int slot)
 {
 	struct work_job *j = NULL;
 	bool skipped = false;
@@ -114,7 +114,7 @@ work_pop(struct smtp_work *w, int slot)
 
 /* work_finished - worker SLOT is through with J: hand it to the loop */
 static void
-work_finished(struct smtp_work *w, int slot, struct work_job *j)
+work_finished(struct submit_work *w, int slot, struct work_job *j)
 {
 	pthread_mutex_lock(&w->mu);
 	w->busy[slot] = NULL;
@@ -127,7 +127,7 @@ work_finished(struct smtp_work *w, int slot, struct work_job *j)
 static void *
 work_thread(void *arg)
 {
-	struct smtp_work *w = arg;
+	struct submit_work *w = arg;
 	struct work_job *j;
 	int slot;
 
@@ -154,7 +154,7 @@ work_end(struct work_job *j, bool cancelled)
 static void
 work_wake(evutil_socket_t fd, short what, void *arg)
 {
-	struct smtp_work *w = arg;
+	struct submit_work *w = arg;
 	struct work_job *j;
 	char buf[256];
 
@@ -171,11 +171,11 @@ work_wake(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* smtp_work_new - NTHREADS workers and the wake-up pipe */
-struct smtp_work *
-smtp_work_new(struct event_base *base, int nthreads)
+/* submit_work_new - NTHREADS workers and the wake-up pipe */
+struct submit_work *
+submit_work_new(struct event_base *base, int nthreads)
 {
-	struct smtp_work *w = calloc(1, sizeof(*w));
+	struct submit_work *w = calloc(1, sizeof(*w));
 
 	if (w == NULL)
 		return NULL;
@@ -199,13 +199,13 @@ smtp_work_new(struct event_base *base, int nthreads)
 		goto error;
 	return w;
 error:
-	smtp_work_free(w);
+	submit_work_free(w);
 	return NULL;
 }
 
-/* smtp_work_free - join the workers (each finishes its job), end every job */
+/* submit_work_free - join the workers (each finishes its job), end every job */
 void
-smtp_work_free(struct smtp_work *w)
+submit_work_free(struct submit_work *w)
 {
 	struct work_job *j;
 	int i;
@@ -231,10 +231,10 @@ smtp_work_free(struct smtp_work *w)
 	free(w);
 }
 
-/* smtp_work_submit - append one job to the FIFO */
+/* submit_work_submit - append one job to the FIFO */
 int
-smtp_work_submit(struct smtp_work *w, const void *owner, smtp_work_fn run,
-    smtp_work_done_fn done, void *arg)
+submit_work_submit(struct submit_work *w, const void *owner, submit_work_fn run,
+    submit_work_done_fn done, void *arg)
 {
 	struct work_job *j = calloc(1, sizeof(*j));
 
@@ -260,9 +260,9 @@ work_cancel_list(struct work_job *j, const void *owner)
 			j->cancelled = true;
 }
 
-/* smtp_work_cancel - mark OWNER's jobs wherever they are */
+/* submit_work_cancel - mark OWNER's jobs wherever they are */
 void
-smtp_work_cancel(struct smtp_work *w, const void *owner)
+submit_work_cancel(struct submit_work *w, const void *owner)
 {
 	int i;
 

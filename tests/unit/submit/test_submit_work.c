@@ -1,5 +1,5 @@
 /*
- * test_smtp_work - the worker pool: jobs run on workers and end on the loop,
+ * test_submit_work - the worker pool: jobs run on workers and end on the loop,
  * cancelled jobs end with cancelled set (queued ones never run), a done
  * function may cancel another owner's finished job, and freeing the pool
  * ends every job left.
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
-#include "smtp_work.h"
+#include "submit_work.h"
 
 #define NJOBS 64
 
@@ -24,13 +24,13 @@ struct job {
 	pthread_t run_thread;
 	sem_t *gate;			/* RUN waits on it when set */
 	sem_t *started;			/* RUN posts it when set */
-	struct smtp_work *w;		/* DONE cancels CANCEL_OWNER when set */
+	struct submit_work *w;		/* DONE cancels CANCEL_OWNER when set */
 	const void *cancel_owner;
 };
 
 struct fixture {
 	struct event_base *base;
-	struct smtp_work *w;
+	struct submit_work *w;
 	int ended;			/* DONE calls, all jobs */
 };
 
@@ -61,7 +61,7 @@ job_done(void *arg, bool cancelled)
 	j->cancelled += cancelled;
 	fx->ended++;
 	if (j->w && j->cancel_owner)
-		smtp_work_cancel(j->w, j->cancel_owner);
+		submit_work_cancel(j->w, j->cancel_owner);
 }
 
 /* loop_until - run the loop until N jobs ended (bounded) */
@@ -83,7 +83,7 @@ setup(void **state)
 	static struct fixture f;
 
 	f.base = event_base_new();
-	f.w = smtp_work_new(f.base, 2);
+	f.w = submit_work_new(f.base, 2);
 	f.ended = 0;
 	fx = &f;
 	*state = &f;
@@ -93,7 +93,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	smtp_work_free(fx->w);
+	submit_work_free(fx->w);
 	event_base_free(fx->base);
 	return 0;
 }
@@ -106,7 +106,7 @@ test_jobs_end_on_loop(void **state)
 
 	for (int i = 0; i < NJOBS; i++) {
 		jobs[i] = (struct job){ .in = i };
-		assert_int_equal(smtp_work_submit(fx->w, &jobs[i], job_run, job_done, &jobs[i]), 0);
+		assert_int_equal(submit_work_submit(fx->w, &jobs[i], job_run, job_done, &jobs[i]), 0);
 	}
 	loop_until(NJOBS);
 	for (int i = 0; i < NJOBS; i++) {
@@ -130,13 +130,13 @@ test_cancel_queued_never_runs(void **state)
 	sem_init(&started, 0, 0);
 	for (int i = 0; i < 2; i++) {
 		block[i] = (struct job){ .gate = &gate, .started = &started };
-		smtp_work_submit(fx->w, &owner_a, job_run, job_done, &block[i]);
+		submit_work_submit(fx->w, &owner_a, job_run, job_done, &block[i]);
 	}
 	sem_wait(&started);
 	sem_wait(&started);
 	queued = (struct job){ .in = 7 };
-	smtp_work_submit(fx->w, &owner_b, job_run, job_done, &queued);
-	smtp_work_cancel(fx->w, &owner_b);
+	submit_work_submit(fx->w, &owner_b, job_run, job_done, &queued);
+	submit_work_cancel(fx->w, &owner_b);
 	sem_post(&gate);
 	sem_post(&gate);
 	loop_until(3);
@@ -160,9 +160,9 @@ test_cancel_running(void **state)
 	sem_init(&gate, 0, 0);
 	sem_init(&started, 0, 0);
 	j = (struct job){ .in = 3, .gate = &gate, .started = &started };
-	smtp_work_submit(fx->w, &owner, job_run, job_done, &j);
+	submit_work_submit(fx->w, &owner, job_run, job_done, &j);
 	sem_wait(&started);
-	smtp_work_cancel(fx->w, &owner);
+	submit_work_cancel(fx->w, &owner);
 	sem_post(&gate);
 	loop_until(1);
 	assert_int_equal(atomic_load(&j.ran), 1);
@@ -182,8 +182,8 @@ test_done_cancels_finished_job(void **state)
 
 	a = (struct job){ .w = fx->w, .cancel_owner = &owner_b };
 	b = (struct job){ 0 };
-	smtp_work_submit(fx->w, &owner_a, job_run, job_done, &a);
-	smtp_work_submit(fx->w, &owner_b, job_run, job_done, &b);
+	submit_work_submit(fx->w, &owner_a, job_run, job_done, &a);
+	submit_work_submit(fx->w, &owner_b, job_run, job_done, &b);
 	while (atomic_load(&a.ran) == 0 || atomic_load(&b.ran) == 0)
 		;	/* both finished before the loop looks */
 	loop_until(2);
@@ -199,9 +199,9 @@ test_free_ends_everything(void **state)
 
 	for (int i = 0; i < NJOBS; i++) {
 		jobs[i] = (struct job){ .in = i };
-		smtp_work_submit(fx->w, &jobs[i], job_run, job_done, &jobs[i]);
+		submit_work_submit(fx->w, &jobs[i], job_run, job_done, &jobs[i]);
 	}
-	smtp_work_free(fx->w);
+	submit_work_free(fx->w);
 	fx->w = NULL;
 	assert_int_equal(fx->ended, NJOBS);
 	for (int i = 0; i < NJOBS; i++)

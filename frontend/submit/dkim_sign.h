@@ -1,6 +1,6 @@
 /*
  * dkim_sign - DKIM signatures (RFC 6376) with OpenSSL: relaxed/relaxed
- * (common/dkim_canon), rsa-sha256 for RSA keys and ed25519-sha256 (RFC
+ * (dkim_canon), rsa-sha256 for RSA keys and ed25519-sha256 (RFC
  * 8463) for Ed25519 keys, the header fields of RFC 6376 5.4.1 plus
  * Message-ID and the MIME fields (no trace fields), the whole body.
  *
