@@ -6,7 +6,7 @@
  * the process (e.g. "451 Error in Processing" when signing fails). Never set
  * PH_FAULTS in production: every listed fault fires on every check.
  *
- * Names: dkim_sign (ph-smtpd: DKIM signing of a message fails);
+ * Names: dkim_sign (ph-smtpd, ph-httpd: DKIM signing of a message fails);
  * policy_slow (every process with a policy replica: no snapshot is taken
  * for the replica's first 4 s, as behind a slow ph-control).
  */
