@@ -410,12 +410,10 @@ const Ph__Credential *policy_credential(const struct policy *p, const char *user
 	return p->idx != NULL ? strmap_get(p->idx->cred, username) : NULL;
 }
 
-/* user_may_use - USER (NULL: anyone) may send from compartment CID */
-static bool user_may_use(const Ph__User *user, const char *cid)
+/* policy_user_may_use - USER is listed on compartment CID */
+bool policy_user_may_use(const Ph__User *user, const char *cid)
 {
-	if (user == NULL)
-		return true;
-	for (size_t i = 0; i < user->n_compartment_ids; i++)
+	for (size_t i = 0; user != NULL && i < user->n_compartment_ids; i++)
 		if (strcmp(user->compartment_ids[i], cid) == 0)
 			return true;
 	return false;
@@ -430,7 +428,7 @@ static const Ph__Sender *sender_find(const struct policy *p, const char *tenant_
 	if (pair_key(key, tenant_id, address) == -1)
 		return NULL;
 	for (const struct sender_node *n = strmap_get(p->idx->sender, key); n; n = n->next)
-		if (user_may_use(user, n->s->compartment_id))
+		if (user == NULL || policy_user_may_use(user, n->s->compartment_id))
 			return n->s;
 	return NULL;
 }

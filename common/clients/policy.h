@@ -33,6 +33,9 @@ void policy_on_change(struct policy *p, void (*cb)(void *arg), void *arg);
 const Ph__Tenant *policy_tenant(const struct policy *p, const char *id_or_name);
 const Ph__User *policy_user(const struct policy *p, const char *id);
 const Ph__Credential *policy_credential(const struct policy *p, const char *username);
+/* policy_user_may_use - USER (non-NULL) may use compartment CID: the
+ * compartment is listed on the user (no inheritance); false for NULL */
+bool policy_user_may_use(const Ph__User *user, const char *cid);
 /* policy_sender - the approved-sender entry covering ADDRESS (exact address
  * first, then "@domain") in TENANT_ID, restricted to the compartments of USER
  * when USER is not NULL. */

@@ -416,12 +416,7 @@ static const struct http_control_res senders = {
 /* http_user_may_use - the caller's user may use compartment CID */
 int http_user_may_use(struct http_call *c, const char *cid)
 {
-	const Ph__User *u = policy_user(c->hd->policy, c->who.user_id);
-
-	for (size_t i = 0; u != NULL && i < u->n_compartment_ids; i++)
-		if (strcmp(u->compartment_ids[i], cid) == 0)
-			return 1;
-	return 0;
+	return policy_user_may_use(policy_user(c->hd->policy, c->who.user_id), cid);
 }
 
 /* http_control_sender_create - POST /senders {compartmentId, emailAddress} */

@@ -148,16 +148,6 @@ submit_received(const struct submit_service *svc, struct submit_buf *msg,
 	    "with %s id %.16s;\r\n\t%s\r\n", client_ip, svc->hostname, protocol, id, date);
 }
 
-/* user_may_use - USER may send from compartment CID */
-static bool
-user_may_use(const Ph__User *user, const char *cid)
-{
-	for (size_t i = 0; i < user->n_compartment_ids; i++)
-		if (strcmp(user->compartment_ids[i], cid) == 0)
-			return true;
-	return false;
-}
-
 /* submit_sender_check - an approved sender of the tenant, in a compartment
  * the user may use (any compartment for a trusted client) */
 int
@@ -171,7 +161,7 @@ submit_sender_check(const struct submit_service *svc, const struct submit_ident 
 	if (p == NULL || address[0] == '\0' || who->tenant_id[0] == '\0')
 		return -1;
 	if (who->user_id[0] != '\0' && ((user = policy_user(p, who->user_id)) == NULL ||
-	    (who->compartment_id[0] != '\0' && !user_may_use(user, who->compartment_id))))
+	    (who->compartment_id[0] != '\0' && !policy_user_may_use(user, who->compartment_id))))
 		return -1;
 	if ((s = policy_sender(p, who->tenant_id, user, address)) == NULL)
 		return -1;
