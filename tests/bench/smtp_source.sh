@@ -21,37 +21,18 @@ SESSIONS=${SESSIONS:-20} SIZE=${SIZE:-1024} MSGS=${MSGS:-20000} REPS=${REPS:-3}
 PERSIST=${PERSIST:-1} PEERS=${PEERS:-"posthaste postfix"} SIGNED=${SIGNED:-0}
 PH_PORT=2535 PF_PORT=2525 SINK_PORT=2526 DNS_PORT=2553
 
-# Everything runs in a private network namespace with only lo: nothing leaves.
-if [ "${BENCH_NO_NETNS:-0}" != 1 ] && [ "${BENCH_IN_NETNS:-0}" != 1 ]; then
-	exec unshare --net -- env BENCH_IN_NETNS=1 bash -c \
-	    'ip link set lo up || exit 1; exec bash "$0" "$@"' "$0" "$@"
-fi
-
-WORK=$(mktemp -d /tmp/ph-bench.XXXXXX)
+. "$HERE/lib.sh"
+bench_netns "$@"	# loopback only, in a private network namespace
+bench_workdir ph-bench
 chmod 755 "$WORK"   # Postfix daemons run as postfix and must reach their queue
-PIDS=()
-cleanup() {
-	[ -n "${PF_CONF:-}" ] && postfix -c "$PF_CONF" stop >/dev/null 2>&1
-	for p in "${PIDS[@]+"${PIDS[@]}"}"; do
-		kill -TERM "$p" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_before_cleanup() { [ -n "${PF_CONF:-}" ] && postfix -c "$PF_CONF" stop >/dev/null 2>&1; }
 
-now() { date +%s.%N; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN{ if (s>0) printf "%.0f", n/s; else print "-"}'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-wait_port() { for _ in $(seq 200); do ss -Hltn "sport = :$1" | grep -q LISTEN && return 0; sleep 0.1; done; return 1; }
 
 SINK_OUT=$WORK/sink.out
 smtp-sink -u nobody -c "127.0.0.1:$SINK_PORT" 4096 >"$SINK_OUT" 2>&1 &
 PIDS+=($!)
 wait_port $SINK_PORT || { echo "smtp-sink did not start" >&2; exit 1; }
-sink_count() { tail -c 200 "$SINK_OUT" | tr '\r' '\n' | grep -o 'mesg=[0-9]*' | tail -1 | cut -d= -f2; }
 
 # measure_one PORT NAME RUN: one smtp-source run into PORT; its accept and
 # end-to-end rates are added to ACC_<NAME> and E2E_<NAME> unless RUN is the warm-up
@@ -129,22 +110,11 @@ queue = $(seq 0 $((QUEUES - 1)) | sed "s|.*|ipc://$dd/var/run/queue-&.sock|" | p
 check_interval = 1s
 dns_servers = 127.0.0.1:$DNS_PORT
 dns_timeout = 500ms"
-	cat >"$dd/posthaste.conf" <<CONF
-[global]
-data_dir = $dd/var
-log_level = warn
-[smtpd]
-listen = 127.0.0.1:$PH_PORT
-submission_listen = 127.0.0.1:$((PH_PORT + 1))
-tls_listen = 127.0.0.1:$((PH_PORT + 2))
-# a benchmark measures the engine, not the default tenant's sending limits
-default_per_minute = 1000000000
-default_per_day = 1000000000
-[relay]
-routes = *.test=127.0.0.1:$SINK_PORT
+	{ bench_conf "$dd/var" $PH_PORT $SINK_PORT; cat <<CONF
 $dkim_conf
 $queue_conf
 CONF
+	} >"$dd/posthaste.conf"
 	"$BUILD/bin/posthaste" run --config "$dd/posthaste.conf" >"$dd/posthaste.log" 2>&1 &
 	local sup=$!
 	PIDS+=($sup)
@@ -193,8 +163,7 @@ start_postfix() {
 }
 stop_postfix() { :; }	# cleanup stops it
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo)," \
-     "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+bench_machine
 echo "run: $(case $SIGNED in 1) echo "posthaste DKIM-signing (rsa-sha256, 2048 bits), ";;
     ed25519) echo "posthaste DKIM-signing (ed25519-sha256), ";; esac)smtp-source -s $SESSIONS -m $MSGS -l $SIZE $( [ "$PERSIST" = 1 ] && echo -d), $REPS runs each, medians; $(date -u +%FT%TZ)"
 for p in $PEERS; do "start_$p" || exit 1; done
